@@ -1,0 +1,1 @@
+"""One module per CLI command group; `flows.cli` wires them into the `inpaint3d` app explicitly."""

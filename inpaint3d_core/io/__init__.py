@@ -1,0 +1,1 @@
+"""Readers and writers for capture formats (images, video, LLFF, transforms.json, COLMAP)."""

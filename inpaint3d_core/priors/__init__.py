@@ -1,0 +1,1 @@
+"""2D inpainting priors behind one protocol (see `base.InpaintingPrior`)."""

@@ -1,0 +1,172 @@
+"""Running one stage against the store: fingerprint, skip when cached, commit atomically.
+
+Every stage module in `stages/` declares a `SPEC` (name, schema version, upstream stages) and a
+pydantic `Config`, and implements `run(store, config)` by calling `run_stage` with its compute
+function. Keeping the caching logic here (and not in Prefect) means a stage behaves the same
+from the CLI, from Python and from a flow; Prefect's cache key is simply the fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import zarr
+from pydantic import BaseModel, ConfigDict
+
+from inpaint3d_core.store import SceneStore, StageNotReadyError, StageRecord
+
+_VERSIONED_PACKAGES = ("inpaint3d", "numpy", "zarr", "torch")
+
+
+class StageConfig(BaseModel):
+    """Base for stage configs: unknown keys are errors (a typo must not silently do nothing)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """Static facts about a stage.
+
+    upstream: stages whose complete results this one reads (a missing one is an error).
+    optional_upstream: stages read when present (their fingerprints then join this one's).
+    packages: extra distributions whose versions are recorded (e.g. pycolmap, diffusers).
+    """
+
+    name: str
+    schema_version: int
+    upstream: tuple[str, ...] = ()
+    optional_upstream: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+
+
+@dataclass
+class StageContext:
+    """What a compute function gets: where to write, where to keep checkpoints, what it reads."""
+
+    store: SceneStore
+    spec: StageSpec
+    group: zarr.Group
+    fingerprint: str
+    inputs: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def scratch(self) -> zarr.Group:
+        """Checkpoint group that survives a crash and is reused by a rerun with the same fingerprint."""
+        return self.store.scratch(self.spec.name, self.fingerprint)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """Small, serialisable outcome of running a stage (what flows pass around, never arrays)."""
+
+    stage: str
+    store_url: str
+    fingerprint: str
+    skipped: bool
+    seconds: float
+    summary: dict[str, Any]
+
+
+def fingerprint(spec: StageSpec, config: BaseModel, inputs: dict[str, str]) -> str:
+    payload = {
+        "stage": spec.name,
+        "schema": spec.schema_version,
+        "config": config.model_dump(mode="json"),
+        "inputs": dict(sorted(inputs.items())),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def input_fingerprints(store: SceneStore, spec: StageSpec) -> dict[str, str]:
+    """Fingerprints of the upstream results this stage would read now."""
+    inputs: dict[str, str] = {}
+    for name in spec.upstream:
+        record = store.record(name)
+        if record is None:
+            raise StageNotReadyError(
+                f"stage '{spec.name}' needs the result of stage '{name}', which {store.url} does not have: "
+                f"run `inpaint3d {name}` on this store first"
+            )
+        inputs[name] = record.fingerprint
+    for name in spec.optional_upstream:
+        record = store.record(name)
+        if record is not None:
+            inputs[name] = record.fingerprint
+    return inputs
+
+
+def expected_fingerprint(store: SceneStore, spec: StageSpec, config: BaseModel) -> str:
+    return fingerprint(spec, config, input_fingerprints(store, spec))
+
+
+def _versions(spec: StageSpec) -> dict[str, str]:
+    out = {}
+    for name in (*_VERSIONED_PACKAGES, *spec.packages):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def run_stage(
+    store: SceneStore,
+    spec: StageSpec,
+    config: BaseModel,
+    compute: Callable[[StageContext], dict[str, Any]],
+    force: bool = False,
+) -> StageResult:
+    """Run `compute` unless a complete result with the same fingerprint exists.
+
+    On any exception the temporary group is removed and earlier stages are untouched; the
+    scratch group (checkpoints) is kept so a rerun can resume.
+    """
+    with store.writing():
+        inputs = input_fingerprints(store, spec)
+        fp = fingerprint(spec, config, inputs)
+        existing = store.record(spec.name)
+        if existing is not None and existing.fingerprint == fp and not force:
+            return StageResult(spec.name, store.url, fp, True, 0.0, existing.summary)
+        tmp = store.begin(spec.name)
+        ctx = StageContext(store=store, spec=spec, group=tmp, fingerprint=fp, inputs=inputs)
+        start = time.perf_counter()
+        try:
+            summary = compute(ctx)
+        except BaseException:
+            store.abort(tmp)
+            raise
+        seconds = time.perf_counter() - start
+        record = StageRecord(
+            stage=spec.name,
+            schema_version=spec.schema_version,
+            config=config.model_dump(mode="json"),
+            inputs=inputs,
+            fingerprint=fp,
+            complete=False,
+            timings={"total_s": seconds, **ctx.timings},
+            versions=_versions(spec),
+            summary=summary or {},
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        store.commit(tmp, record)
+        return StageResult(spec.name, store.url, fp, False, seconds, store.record(spec.name).summary)
+
+
+def stage_status(store: SceneStore, spec: StageSpec) -> str:
+    """'complete', 'stale' (an upstream changed since it ran), or 'missing'."""
+    record = store.record(spec.name)
+    if record is None:
+        return "missing"
+    try:
+        current = input_fingerprints(store, spec)
+    except StageNotReadyError:
+        return "stale"
+    return "complete" if current == record.inputs else "stale"
