@@ -35,7 +35,9 @@ class Cameras:
     def __post_init__(self) -> None:
         n = len(self.K)
         if self.K.shape != (n, 3, 3) or self.c2w.shape != (n, 4, 4):
-            raise ValueError(f"Cameras: K must be (N,3,3) and c2w (N,4,4); got {self.K.shape}, {self.c2w.shape}")
+            raise ValueError(
+                f"Cameras: K must be (N,3,3) and c2w (N,4,4); got {self.K.shape}, {self.c2w.shape}"
+            )
         if self.width.shape != (n,) or self.height.shape != (n,):
             raise ValueError("Cameras: width and height must be (N,) arrays")
 
@@ -109,7 +111,11 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = np.array([0.0,
 def intrinsics(focal: float, width: int, height: int, focal_y: float | None = None) -> np.ndarray:
     """Pinhole K with the principal point at the image centre."""
     return np.array(
-        [[focal, 0.0, width / 2.0], [0.0, focal if focal_y is None else focal_y, height / 2.0], [0.0, 0.0, 1.0]]
+        [
+            [focal, 0.0, width / 2.0],
+            [0.0, focal if focal_y is None else focal_y, height / 2.0],
+            [0.0, 0.0, 1.0],
+        ]
     )
 
 
@@ -121,9 +127,7 @@ def scale_intrinsics(K: np.ndarray, sx: float, sy: float) -> np.ndarray:
     return out
 
 
-def pixel_rays(
-    K: torch.Tensor, c2w: torch.Tensor, xy: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def pixel_rays(K: torch.Tensor, c2w: torch.Tensor, xy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """World-space rays through pixel coordinates.
 
     K: (3,3) or (R,3,3); c2w: (4,4) or (R,4,4); xy: (R,2) pixel coordinates where integer + 0.5
@@ -191,7 +195,9 @@ class Normalization:
         return cls(center=np.asarray(d["center"], dtype=np.float64), scale=float(d["scale"]))
 
 
-def fit_normalization(centers: np.ndarray, points: np.ndarray | None = None, radius: float = 1.0) -> Normalization:
+def fit_normalization(
+    centers: np.ndarray, points: np.ndarray | None = None, radius: float = 1.0
+) -> Normalization:
     """Centre on the region the cameras look at and scale so cameras (and robust points) fit `radius`.
 
     Why: the hash grid and scene contraction assume the content of interest lies in a unit-ish
