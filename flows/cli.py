@@ -21,20 +21,17 @@ app.command("export")(export_cmd.export)
 
 
 def main() -> None:
-    """Entry point: user-fixable errors become exit code 2 with a one-line message."""
+    """Entry point: user-fixable errors become exit code 2 with a one-line message.
+
+    Typer's standalone mode already turns usage errors into exit code 2 and other exceptions
+    into exit code 1; only our InputError needs translating.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except InputError as exc:
         typer.secho(f"error: {exc}", err=True, fg="red")
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors carry their own exit code (2)
-        import click
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+if __name__ == "__main__":
+    main()
