@@ -1,0 +1,112 @@
+"""The radiance field: contraction -> hash grid -> density MLP -> colour MLP (view + appearance).
+
+Shaped after nerfstudio's Instant-NGP field: a geometry branch whose first output is density
+and whose remaining outputs are a feature vector, and a colour branch that sees that feature
+plus the viewing direction (spherical harmonics) and, optionally, a per-view appearance code
+that absorbs a phone's exposure and white-balance changes so they are not baked into geometry.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import nn
+
+from inpaint3d_core.nerf.contraction import ContractionKind, contract
+from inpaint3d_core.nerf.encoding import HashGridEncoding, spherical_harmonics
+
+
+class FieldConfig(BaseModel):
+    """Everything needed to rebuild a field (stored in the inpaint group's attributes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    levels: int = Field(16, description="Hash-grid levels.", ge=1)
+    features_per_level: int = Field(2, description="Features per hash-grid level.", ge=1)
+    log2_table_size: int = Field(19, description="log2 of the hash table size per level.", ge=8, le=24)
+    base_resolution: int = Field(16, description="Coarsest grid resolution.", ge=2)
+    max_resolution: int = Field(2048, description="Finest grid resolution (over the contracted cube).", ge=4)
+    hidden_dim: int = Field(64, description="Width of the density MLP.", ge=8)
+    geo_feature_dim: int = Field(15, description="Geometry features passed to the colour MLP.", ge=1)
+    color_hidden_dim: int = Field(64, description="Width of the colour MLP.", ge=8)
+    color_layers: int = Field(2, description="Hidden layers of the colour MLP.", ge=1)
+    sh_degree: int = Field(4, description="Spherical-harmonics bands for the view direction (1-5).", ge=1, le=5)
+    contraction: ContractionKind = Field("linf", description="Scene contraction for unbounded captures.")
+    inner_radius: float = Field(1.0, description="Radius kept uncontracted (normalised scene units).", gt=0)
+    appearance_dim: int = Field(0, description="Per-view appearance embedding size (0 = off).", ge=0)
+    num_views: int = Field(0, description="Number of appearance codes (training views).", ge=0)
+
+
+class _TruncExp(torch.autograd.Function):
+    """exp with a clamped gradient: density activations may grow large without exploding grads."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.exp(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * torch.exp(x.clamp(max=15.0))
+
+
+def trunc_exp(x: torch.Tensor) -> torch.Tensor:
+    return _TruncExp.apply(x)
+
+
+def _mlp(in_dim: int, hidden: int, out_dim: int, layers: int) -> nn.Sequential:
+    dims = [in_dim] + [hidden] * layers
+    mods: list[nn.Module] = []
+    for a, b in zip(dims[:-1], dims[1:], strict=True):
+        mods += [nn.Linear(a, b), nn.ReLU(inplace=True)]
+    mods.append(nn.Linear(dims[-1], out_dim))
+    return nn.Sequential(*mods)
+
+
+class RadianceField(nn.Module):
+    def __init__(self, config: FieldConfig):
+        super().__init__()
+        self.config = config
+        self.encoding = HashGridEncoding(
+            levels=config.levels,
+            features_per_level=config.features_per_level,
+            log2_table_size=config.log2_table_size,
+            base_resolution=config.base_resolution,
+            max_resolution=config.max_resolution,
+        )
+        self.density_mlp = _mlp(self.encoding.output_dim, config.hidden_dim, 1 + config.geo_feature_dim, 1)
+        use_appearance = config.appearance_dim > 0 and config.num_views > 0
+        self.appearance = nn.Embedding(config.num_views, config.appearance_dim) if use_appearance else None
+        if self.appearance is not None:
+            nn.init.zeros_(self.appearance.weight)  # start as "no exposure change" for every view
+        color_in = config.geo_feature_dim + config.sh_degree**2 + (config.appearance_dim if use_appearance else 0)
+        self.color_mlp = _mlp(color_in, config.color_hidden_dim, 3, config.color_layers)
+
+    def _geometry(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.density_mlp(self.encoding(contract(x, self.config.contraction, self.config.inner_radius)))
+        # Bias of -1 keeps the initial field nearly empty, which avoids an opaque fog at step 0.
+        return trunc_exp(h[:, 0] - 1.0), h[:, 1:]
+
+    def density(self, x: torch.Tensor) -> torch.Tensor:
+        """Density (N,) at world points (N, 3)."""
+        return self._geometry(x)[0]
+
+    def forward(
+        self, x: torch.Tensor, directions: torch.Tensor, view_ids: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Colour (N, 3) in [0, 1] and density (N,) at world points seen along unit `directions`.
+
+        view_ids: (N,) training-view index per point for the appearance code; None uses the mean
+        code (novel views have no exposure of their own).
+        """
+        sigma, geo = self._geometry(x)
+        parts = [geo, spherical_harmonics(directions, self.config.sh_degree)]
+        if self.appearance is not None:
+            if view_ids is None:
+                code = self.appearance.weight.mean(dim=0, keepdim=True).expand(x.shape[0], -1)
+            else:
+                code = self.appearance(view_ids)
+            parts.append(code)
+        rgb = torch.sigmoid(self.color_mlp(torch.cat(parts, dim=-1)))
+        return rgb, sigma

@@ -1,0 +1,167 @@
+"""A trained field with its sampler and render settings, saved to and loaded from the store.
+
+This is the API downstream stages (render, evaluate) use: `load_trained(store)` rebuilds the
+field the inpaint stage stored (weights as safetensors bytes, configs in the group's
+attributes) and `render_view` renders any pinhole camera of the normalised scene.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from inpaint3d_core.cameras import image_pixel_grid, pixel_rays, ray_z_scale
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.nerf.field import FieldConfig, RadianceField
+from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
+from inpaint3d_core.nerf.sampler_cpu import Spacing, StratifiedResampler
+from inpaint3d_core.nerf.samples import Sampler
+from inpaint3d_core.store import SceneStore, read_bytes
+
+INPAINT = "inpaint"
+FIELD_KEY = "field_weights"
+WARMUP_FIELD_KEY = "warmup_field_weights"
+
+
+class RenderSettings(BaseModel):
+    """How rays are sampled and composited (stored beside the field so renders match training)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sampler: Literal["auto", "stratified", "occupancy"] = Field(
+        "auto", description="Ray sampler: nerfacc occupancy grid on CUDA ('auto'), pure-torch otherwise."
+    )
+    near: float = Field(0.05, description="Near distance along rays (normalised scene units).", gt=0)
+    far: float = Field(6.0, description="Far distance along rays (normalised scene units).", gt=0)
+    num_coarse: int = Field(32, description="Stratified sampler: coarse samples per ray.", ge=2)
+    num_fine: int = Field(32, description="Stratified sampler: importance samples per ray.", ge=0)
+    spacing: Spacing = Field("disparity", description="Stratified sampler: spacing of the coarse samples.")
+    grid_resolution: int = Field(128, description="Occupancy grid: cells per axis per level.", ge=16)
+    grid_levels: int = Field(4, description="Occupancy grid: levels, each doubling the box.", ge=1)
+    render_step_size: float = Field(5e-3, description="Occupancy grid: marching step.", gt=0)
+    cone_angle: float = Field(4e-3, description="Occupancy grid: step growth with distance.", ge=0)
+    background: tuple[float, float, float] = Field(
+        (0.0, 0.0, 0.0), description="Colour behind the field (rays that hit nothing)."
+    )
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def build_sampler(settings: RenderSettings, inner_radius: float, device: torch.device) -> Sampler:
+    """The occupancy grid where it can run (CUDA), the pure-torch sampler elsewhere."""
+    kind = settings.sampler
+    if kind == "auto":
+        kind = "occupancy" if device.type == "cuda" else "stratified"
+    if kind == "occupancy":
+        if device.type != "cuda":
+            raise InputError("sampler 'occupancy' (nerfacc) needs a CUDA device: use sampler 'stratified' on CPU")
+        from inpaint3d_core.nerf.sampler_cuda import OccupancyGridSampler
+
+        return OccupancyGridSampler(
+            inner_radius=inner_radius,
+            resolution=settings.grid_resolution,
+            levels=settings.grid_levels,
+            render_step_size=settings.render_step_size,
+            cone_angle=settings.cone_angle,
+            device=device,
+        )
+    return StratifiedResampler(settings.num_coarse, settings.num_fine, settings.spacing)
+
+
+def field_to_bytes(field: RadianceField) -> bytes:
+    return save_safetensors({k: v.detach().cpu().contiguous() for k, v in field.state_dict().items()})
+
+
+def field_from_bytes(config: FieldConfig, payload: bytes, device: torch.device) -> RadianceField:
+    field = RadianceField(config)
+    field.load_state_dict(load_safetensors(payload))
+    return field.to(device)
+
+
+class TrainedRadianceField:
+    """A field plus the sampler and settings to render it."""
+
+    def __init__(self, field: RadianceField, settings: RenderSettings, device: torch.device, sampler=None):
+        self.field = field.to(device).eval()
+        self.settings = settings
+        self.device = device
+        self.sampler = sampler or build_sampler(settings, field.config.inner_radius, device)
+        if hasattr(self.sampler, "rebuild") and sampler is None:
+            self.sampler.rebuild(self.field.density)
+        self.background = torch.tensor(settings.background, dtype=torch.float32, device=device)
+
+    def render_rays(
+        self,
+        origins: torch.Tensor,
+        directions: torch.Tensor,
+        view_ids: torch.Tensor | None = None,
+        training: bool = False,
+    ) -> RenderOutput:
+        near = torch.full_like(origins[:, 0], self.settings.near)
+        far = torch.full_like(origins[:, 0], self.settings.far)
+        return render_rays(
+            self.field, self.sampler, origins, directions, near, far, view_ids, self.background, training
+        )
+
+    @torch.no_grad()
+    def render_view(
+        self,
+        K: np.ndarray,
+        c2w: np.ndarray,
+        width: int,
+        height: int,
+        chunk: int = 8192,
+        view_id: int | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Render one pinhole camera (OpenCV axes, normalised scene).
+
+        Returns rgb (H, W, 3) float32 in [0, 1], depth (H, W) float32 z-depth in normalised scene
+        units (0 where nothing was hit), acc (H, W) float32 opacity. `view_id` selects a
+        training view's appearance code; None uses the mean code.
+        """
+        K_t = torch.as_tensor(np.asarray(K), dtype=torch.float32, device=self.device)
+        c2w_t = torch.as_tensor(np.asarray(c2w), dtype=torch.float32, device=self.device)
+        xy = image_pixel_grid(int(width), int(height), device=self.device)
+        rgb, depth, acc = [], [], []
+        for start in range(0, xy.shape[0], chunk):
+            part = xy[start : start + chunk]
+            origins, directions = pixel_rays(K_t, c2w_t, part)
+            ids = None if view_id is None else torch.full_like(part[:, 0], view_id, dtype=torch.long)
+            out = self.render_rays(origins, directions, ids)
+            rgb.append(out.rgb.clamp(0.0, 1.0))
+            depth.append(out.distance * ray_z_scale(K_t, part))
+            acc.append(out.acc)
+        shape = (int(height), int(width))
+        return {
+            "rgb": torch.cat(rgb).view(*shape, 3).float().cpu().numpy(),
+            "depth": torch.cat(depth).view(shape).float().cpu().numpy(),
+            "acc": torch.cat(acc).view(shape).float().cpu().numpy(),
+        }
+
+
+def load_trained(
+    store: SceneStore, device: str | torch.device | None = None, which: Literal["final", "warmup"] = "final"
+) -> TrainedRadianceField:
+    """The field the inpaint stage stored. `which="warmup"` gives the reconstruction-only field
+    from the end of the warm-up (before SDS), for before/after comparisons."""
+    group = store.read(INPAINT)
+    key = FIELD_KEY if which == "final" else WARMUP_FIELD_KEY
+    if key not in set(group.array_keys()):
+        raise InputError(f"{store.url}: the inpaint result has no {which} field ('{key}'); rerun `inpaint3d inpaint`")
+    dev = resolve_device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        warnings.warn("CUDA requested but not available: rendering on CPU", stacklevel=2)
+        dev = torch.device("cpu")
+    config = FieldConfig(**group.attrs["field"])
+    settings = RenderSettings(**group.attrs["render"])
+    return TrainedRadianceField(field_from_bytes(config, read_bytes(group, key), dev), settings, dev)
