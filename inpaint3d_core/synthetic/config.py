@@ -1,0 +1,98 @@
+"""What a synthetic scene looks like, as one typed, validated config with named size presets.
+
+Why presets: tests, the CPU demo and GPU benchmarks need the same scene at very different sizes;
+a preset changes only resolution, view count and anti-aliasing, so a scene's geometry, textures
+and cameras stay comparable across them for the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PresetName = Literal["tiny", "quick", "full"]
+
+# Deepest piece of furniture against a wall; cameras must stay clear of it (see the validator).
+MAX_FURNITURE_DEPTH = 0.8
+
+_PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {"width": 48, "height": 36, "n_views": 8, "supersample": 2},
+    "quick": {"width": 96, "height": 72, "n_views": 16, "supersample": 2},
+    "full": {"width": 256, "height": 192, "n_views": 40, "supersample": 2},
+}
+
+
+class SyntheticConfig(BaseModel):
+    """A textured room with furniture, one removable object at the origin, cameras on an arc.
+
+    World axes: z up, the floor is z = 0, the object stands on the floor at the origin and every
+    camera looks at the object's centre. Lengths are in scene units (about metres).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seed: int = Field(0, description="Seed for textures, furniture, object proportions and camera jitter.")
+    width: int = Field(96, ge=16, le=4096, description="Image width in pixels.")
+    height: int = Field(72, ge=16, le=4096, description="Image height in pixels.")
+    n_views: int = Field(16, ge=1, le=1000, description="Number of cameras.")
+    arc_degrees: float = Field(
+        120.0, gt=0.0, le=360.0, description="Angular span of the camera arc around the object; 360 is a full orbit."
+    )
+    arc_center_degrees: float = Field(45.0, description="Azimuth of the middle of the arc (degrees from +x toward +y).")
+    radius: float = Field(2.0, gt=0.0, description="Horizontal distance of the cameras from the object.")
+    camera_height: float = Field(1.2, gt=0.0, description="Camera height above the floor.")
+    fov_degrees: float = Field(
+        60.0, gt=5.0, lt=150.0, description="Horizontal field of view; ignored when focal_px is set."
+    )
+    focal_px: float | None = Field(None, gt=0.0, description="Focal length in pixels (overrides fov_degrees).")
+    jitter: float = Field(
+        0.02,
+        ge=0.0,
+        le=0.1,
+        description="Std of random offsets of camera positions and look-at targets, as a fraction of radius.",
+    )
+    object_type: Literal["sphere", "box"] = Field("sphere", description="Shape of the removable object.")
+    object_size: float = Field(
+        0.35, gt=0.0, description="Sphere radius, or the box's typical half-extent (proportions vary by seed)."
+    )
+    room_half_width: float = Field(3.2, gt=0.0, description="The room spans [-w, w] in x and y.")
+    room_height: float = Field(2.8, gt=0.0, description="Height of the ceiling.")
+    n_furniture: int = Field(4, ge=0, le=32, description="Boxes standing against the walls (depth variation).")
+    supersample: int = Field(
+        2,
+        ge=1,
+        le=8,
+        description="Rays per pixel side; colours are box-filtered over them (anti-aliasing).",
+    )
+
+    @model_validator(mode="after")
+    def _fits_in_room(self) -> SyntheticConfig:
+        reach = self.radius * (1.0 + 4.0 * self.jitter)
+        free = self.room_half_width - MAX_FURNITURE_DEPTH - 0.1
+        if reach >= free:
+            raise ValueError(
+                f"cameras at radius {self.radius} (jitter {self.jitter}) would hit the furniture of a room of "
+                f"half-width {self.room_half_width}: make room_half_width larger than "
+                f"{reach + MAX_FURNITURE_DEPTH + 0.1:.2f}"
+            )
+        if self.camera_height >= self.room_height - 0.1:
+            raise ValueError(f"camera_height {self.camera_height} must be below room_height {self.room_height}")
+        if self.object_size * 1.5 >= self.radius:
+            raise ValueError(f"object_size {self.object_size} is too large for cameras at radius {self.radius}")
+        return self
+
+    @classmethod
+    def preset(cls, name: PresetName, **overrides: Any) -> SyntheticConfig:
+        """tiny = 48x36, 8 views (unit tests); quick = 96x72, 16 views (CPU demo); full = 256x192, 40 views (GPU)."""
+        if name not in _PRESETS:
+            raise ValueError(f"unknown synthetic preset {name!r}: choose one of {sorted(_PRESETS)}")
+        return cls(**{**_PRESETS[name], **overrides})
+
+    @property
+    def focal(self) -> float:
+        """Focal length in pixels (from focal_px, else from the horizontal field of view)."""
+        if self.focal_px is not None:
+            return float(self.focal_px)
+        return 0.5 * self.width / math.tan(math.radians(self.fov_degrees) / 2.0)
