@@ -1,0 +1,222 @@
+"""Render stage: the inpainted field seen from the input cameras and along a smooth camera path.
+
+Why both: renders at the registered input/test cameras are what evaluation scores (against
+ground truth, and against each other for consistency); a camera path between and around them is
+what a person watches to judge whether the new content holds up in 3D. The before/after video
+puts the inpaint stage's warm-up field (reconstruction before any SDS) beside the final one;
+where that field is not stored, the captured photos stand in for "before".
+
+Layout of the `render` group:
+  views/rgb/<i> uint8 (H, W, 3), views/depth/<i> float16 z-depth (normalised scene units),
+  views/acc/<i> float16 opacity, for every registered view i (attrs views = [i, ...])
+  path/K (3, 3), path/c2w (F, 4, 4) the camera path (normalised scene, OpenCV)
+  frames/rgb/<k>, frames/depth/<k> uint8 path frames (when keep_frames), for PNG export
+  videos/<name>.mp4 H.264 bytes: rgb, depth, compare (attrs videos = {name: key})
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import cv2
+import numpy as np
+import zarr
+from pydantic import Field
+from tqdm import tqdm
+
+from inpaint3d_core.camera_path import CameraPath, PathKind, make_path, nearest_neighbour_order
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.media import colorize_depth, depth_limits, encode_mp4, overlay_mask, side_by_side, to_uint8
+from inpaint3d_core.scene import MASKS, PosedViews, load_masks, load_posed_views
+from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.store import SceneStore, read_bytes, view_key, write_bytes, write_views
+
+SPEC = StageSpec(name="render", schema_version=1, upstream=("ingest", "poses", "inpaint"), optional_upstream=(MASKS,))
+
+CompareMode = Literal["auto", "warmup", "captured", "none"]
+
+
+class Config(StageConfig):
+    """What to render and how the videos look."""
+
+    path: PathKind = Field(
+        "interpolate",
+        description="Camera path of the videos: 'interpolate' (spline through the input cameras), "
+        "'orbit' (circle around the looked-at point), 'spiral' (forward-facing captures).",
+    )
+    n_frames: int = Field(60, ge=2, description="Frames along the camera path.")
+    fps: float = Field(24.0, gt=0, description="Frames per second of the path videos.")
+    width: int | None = Field(
+        None, ge=16, description="Width in pixels of the path videos (aspect kept); None = the first view's width."
+    )
+    compare: CompareMode = Field(
+        "auto",
+        description="Before/after video: 'warmup' = the inpaint stage's warm-up field beside the final one along "
+        "the path; 'captured' = the photos (mask outlined) beside the renders at the input cameras; "
+        "'auto' = warmup when stored, else captured; 'none' = no comparison video.",
+    )
+    keep_frames: bool = Field(True, description="Also store the path frames losslessly (for `export --format frames`).")
+    depth_cmap: Literal["turbo", "viridis", "magma", "inferno", "plasma", "gray"] = Field(
+        "turbo", description="Matplotlib colour map of the depth video (applied to inverse depth)."
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to render: 'auto' = CUDA when present.")
+    chunk: int = Field(8192, ge=256, description="Rays per rendering batch (lower it if the GPU runs out of memory).")
+
+
+def load_field(store: SceneStore, device: str | None, which: Literal["final", "warmup"] = "final"):
+    """The inpaint stage's trained field (an object with `render_view(K, c2w, width, height)`)."""
+    from inpaint3d_core.nerf.model import load_trained
+
+    return load_trained(store, device=device, which=which)
+
+
+def _render(field, K: np.ndarray, c2w: np.ndarray, width: int, height: int, chunk: int) -> dict[str, np.ndarray]:
+    out = field.render_view(K, c2w, int(width), int(height), chunk=chunk)
+    return {"rgb": to_uint8(out["rgb"]), "depth": np.asarray(out["depth"]), "acc": np.asarray(out["acc"])}
+
+
+def render_path(field, path: CameraPath, chunk: int, desc: str) -> list[dict[str, np.ndarray]]:
+    return [_render(field, path.K, c2w, path.width, path.height, chunk) for c2w in tqdm(path.c2w, desc=desc)]
+
+
+def spiral_focus(near_far: np.ndarray) -> float:
+    """LLFF's focus depth: a weighted harmonic mean of near and far, closer to the near side."""
+    near, far = float(near_far[:, 0].mean()), float(near_far[:, 1].mean())
+    return 1.0 / (0.25 / max(near, 1e-6) + 0.75 / max(far, 1e-6))
+
+
+def _write_view(group: zarr.Group, key: str, index: int, array: np.ndarray) -> None:
+    group.require_group(key).create_array(view_key(index), data=np.ascontiguousarray(array), chunks=array.shape)
+
+
+def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    return image if image.shape[:2] == (height, width) else cv2.resize(image, (width, height), cv2.INTER_AREA)
+
+
+def _captured_comparison(
+    views: PosedViews, indices: np.ndarray, renders: dict[int, dict], masks: list[np.ndarray] | None
+) -> list[np.ndarray]:
+    """Photo (mask outlined) | render, at each input camera, visited in path order."""
+    order = indices[nearest_neighbour_order(views.cameras.centers[indices])]
+    ref_w, ref_h = int(views.cameras.width[order[0]]), int(views.cameras.height[order[0]])
+    frames = []
+    for i in order:
+        photo = views.image(int(i))
+        if masks is not None and masks[i].any():
+            photo = overlay_mask(photo, masks[i], alpha=0.0)
+        rendered = renders[int(i)]["rgb"]
+        frames.append(
+            side_by_side([_fit(photo, ref_w, ref_h), _fit(rendered, ref_w, ref_h)], ["captured", "inpainted"])
+        )
+    return frames
+
+
+def _compute(ctx: StageContext, config: Config) -> dict:
+    store = ctx.store
+    device = None if config.device == "auto" else config.device
+    views = load_posed_views(store)
+    indices = np.flatnonzero(views.registered)
+    if len(indices) == 0:
+        raise InputError(f"{store.url}: no registered views to render; rerun `inpaint3d poses`")
+    masks = load_masks(store, dilated=False) if store.record(MASKS) is not None else None
+    field = load_field(store, device)
+
+    renders: dict[int, dict] = {}
+    view_group = ctx.group.require_group("views")
+    cams = views.cameras
+    for i in tqdm(indices, desc="render input views"):
+        out = _render(field, cams.K[i], cams.c2w[i], cams.width[i], cams.height[i], config.chunk)
+        renders[int(i)] = out
+        _write_view(view_group, "rgb", i, out["rgb"])
+        _write_view(view_group, "depth", i, out["depth"].astype(np.float16))
+        _write_view(view_group, "acc", i, out["acc"].astype(np.float16))
+    view_group.attrs["views"] = [int(i) for i in indices]
+
+    ref = int(indices[0])
+    path = make_path(
+        config.path,
+        views.cameras.c2w[indices],
+        views.cameras.K[ref],
+        int(views.cameras.width[ref]),
+        int(views.cameras.height[ref]),
+        config.n_frames,
+        out_width=config.width,
+        focus_distance=spiral_focus(views.near_far[indices]),
+    )
+    path_group = ctx.group.require_group("path")
+    path_group.create_array("K", data=path.K)
+    path_group.create_array("c2w", data=path.c2w)
+    path_group.attrs.update({"kind": config.path, "width": path.width, "height": path.height, "fps": config.fps})
+
+    frames = render_path(field, path, config.chunk, "render camera path")
+    limits = depth_limits([f["depth"] for f in frames], [f["acc"] >= 0.5 for f in frames])
+    rgb_frames = [f["rgb"] for f in frames]
+    depth_frames = [colorize_depth(f["depth"], f["acc"], limits, config.depth_cmap) for f in frames]
+    videos = {"rgb": encode_mp4(rgb_frames, config.fps), "depth": encode_mp4(depth_frames, config.fps)}
+
+    before_field = _warmup_field(store, config, device)
+    compare = "warmup" if before_field is not None else ("none" if config.compare == "none" else "captured")
+    if before_field is not None:
+        before = render_path(before_field, path, config.chunk, "render warm-up field")
+        pairs = [side_by_side([b["rgb"], a], ["before", "after"]) for b, a in zip(before, rgb_frames, strict=True)]
+        videos["compare"] = encode_mp4(pairs, config.fps)
+    elif compare == "captured":
+        fps = max(1.0, min(config.fps, len(indices) / 4.0))  # about four seconds through the photos
+        videos["compare"] = encode_mp4(_captured_comparison(views, indices, renders, masks), fps)
+
+    video_group = ctx.group.require_group("videos")
+    for name, payload in videos.items():
+        write_bytes(video_group, f"{name}.mp4", payload)
+    ctx.group.attrs["videos"] = {name: f"videos/{name}.mp4" for name in videos}
+    ctx.group.attrs["compare"] = compare
+    if config.keep_frames:
+        frame_group = ctx.group.require_group("frames")
+        write_views(frame_group, "rgb", rgb_frames)
+        write_views(frame_group, "depth", depth_frames)
+    return {
+        "views": len(indices),
+        "frames": len(frames),
+        "size": f"{path.width}x{path.height}",
+        "videos": sorted(videos),
+        "compare": compare,
+    }
+
+
+def _warmup_field(store: SceneStore, config: Config, device: str | None):
+    """The warm-up field when the comparison wants it (None when 'auto' finds none stored)."""
+    if config.compare not in ("auto", "warmup"):
+        return None
+    try:
+        return load_field(store, device, which="warmup")
+    except InputError:
+        if config.compare == "warmup":
+            raise
+        return None
+
+
+def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
+    return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force)
+
+
+# ---------------------------------------------------------------------- reading the result
+def read_videos(store: SceneStore) -> dict[str, bytes]:
+    """{name: MP4 bytes} of the stored videos."""
+    group = store.read(SPEC.name)
+    return {name: read_bytes(group, key) for name, key in dict(group.attrs["videos"]).items()}
+
+
+def rendered_indices(store: SceneStore) -> list[int]:
+    return [int(i) for i in store.read(SPEC.name)["views"].attrs["views"]]
+
+
+def read_view_render(store: SceneStore, index: int) -> dict[str, np.ndarray]:
+    """rgb uint8, depth float32 and acc float32 rendered at input view `index`."""
+    views = store.read(SPEC.name)["views"]
+    key = view_key(index)
+    if key not in set(views["rgb"].array_keys()):
+        raise InputError(f"{store.url}: view {index} was not rendered (it is not registered)")
+    return {
+        "rgb": np.asarray(views["rgb"][key][...]),
+        "depth": np.asarray(views["depth"][key][...]).astype(np.float32),
+        "acc": np.asarray(views["acc"][key][...]).astype(np.float32),
+    }
