@@ -158,7 +158,8 @@ def score_view(
 
 
 def mean_scores(per_view: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """Mean of each (region, metric) over the views that have it.
+    """Mean of each (region, metric) over the views that have it (other keys of a view's entry,
+    such as its name, are ignored).
 
     PSNR is averaged in dB per view (the convention of NeRF papers and SPIn-NeRF), not from
     the pooled MSE.
@@ -166,6 +167,8 @@ def mean_scores(per_view: list[dict[str, dict[str, float]]]) -> dict[str, dict[s
     sums: dict[tuple[str, str], list[float]] = {}
     for scores in per_view:
         for region, metrics in scores.items():
+            if not isinstance(metrics, dict):
+                continue
             for name, value in metrics.items():
                 sums.setdefault((region, name), []).append(value)
     out: dict[str, dict[str, float]] = {}
