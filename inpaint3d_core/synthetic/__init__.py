@@ -8,10 +8,12 @@ object mask, so removal quality, reprojection and mask propagation can be scored
     scene = generate_scene(SyntheticConfig.preset("tiny", seed=3))
     write_capture(scene, "capture/")           # a folder every import path reads
     write_store(scene, SceneStore("s.zarr"))   # ingest/poses/masks groups, skipping COLMAP
+    ExactRenderer(scene, normalization)        # exact `render_view` in normalised coordinates
 """
 
 from inpaint3d_core.synthetic.capture import write_capture
 from inpaint3d_core.synthetic.config import SyntheticConfig
+from inpaint3d_core.synthetic.oracle import ExactRenderer
 from inpaint3d_core.synthetic.scene import (
     SyntheticScene,
     arc_cameras,
@@ -25,6 +27,7 @@ from inpaint3d_core.synthetic.store import SyntheticStoreConfig, visible_tracks,
 from inpaint3d_core.synthetic.world import SyntheticObject, SyntheticWorld, ViewRender
 
 __all__ = [
+    "ExactRenderer",
     "SyntheticConfig",
     "SyntheticObject",
     "SyntheticScene",

@@ -12,6 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def rotate(vectors: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """`vectors @ matrix.T` for (N, 3) arrays, without BLAS.
+
+    Why: numpy hands (N, 3) @ (3, 3) to multi-threaded BLAS, which on a busy shared machine was
+    15x slower than this single-threaded einsum (290 ms vs 19 ms for 262k vectors).
+    """
+    return np.einsum("ij,kj->ik", vectors, matrix)
+
+
 def _yaw_matrix(yaw: float) -> np.ndarray:
     c, s = np.cos(yaw), np.sin(yaw)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
@@ -25,7 +34,7 @@ class Sphere:
     def intersect(self, origin: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         oc = origin - self.center
         a = np.einsum("ij,ij->i", dirs, dirs)
-        b = 2.0 * (dirs @ oc)
+        b = 2.0 * np.einsum("ij,j->i", dirs, oc)
         c = float(oc @ oc) - self.radius**2
         disc = b * b - 4.0 * a * c
         hit = disc >= 0.0
@@ -54,7 +63,7 @@ class Box:
     def intersect(self, origin: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rot = self.rotation
         o_local = rot.T @ (origin - self.center)
-        d_local = dirs @ rot
+        d_local = rotate(dirs, rot.T)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_lo = (-self.half_extents - o_local) / d_local
             t_hi = (self.half_extents - o_local) / d_local
@@ -68,7 +77,7 @@ class Box:
         normals_local = np.zeros_like(dirs)
         rows = np.arange(len(dirs))
         normals_local[rows, axis] = -np.sign(d_local[rows, axis])
-        return t, normals_local @ rot.T
+        return t, rotate(normals_local, rot)
 
     def contains(self, point: np.ndarray) -> bool:
         local = self.rotation.T @ (point - self.center)

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from inpaint3d_core.cameras import Cameras, intrinsics, look_at
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.synthetic.config import SyntheticConfig
+from inpaint3d_core.synthetic.geometry import rotate
 from inpaint3d_core.synthetic.world import SyntheticObject, SyntheticWorld, seeded_rng
 
 
@@ -104,7 +105,7 @@ def object_surface_points(scene: SyntheticScene, n: int, seed: int = 0) -> np.nd
     local = rng.uniform(-half, half, size=(n, 3))
     axis = face // 2
     local[np.arange(n), axis] = np.where(face % 2 == 0, -1.0, 1.0) * half[axis]
-    return obj.center + local @ obj.shape.rotation.T
+    return obj.center + rotate(local, obj.shape.rotation)
 
 
 def unproject(cameras: Cameras, view: int, pixels: np.ndarray, depth: np.ndarray) -> np.ndarray:
@@ -112,7 +113,7 @@ def unproject(cameras: Cameras, view: int, pixels: np.ndarray, depth: np.ndarray
     K, c2w = cameras.K[view], cameras.c2w[view]
     u, v = pixels[:, 0] + 0.5, pixels[:, 1] + 0.5
     cam = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], axis=1) * depth[:, None]
-    return cam @ c2w[:3, :3].T + c2w[:3, 3]
+    return rotate(cam, c2w[:3, :3]) + c2w[:3, 3]
 
 
 def depth_samples(

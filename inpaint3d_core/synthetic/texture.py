@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from inpaint3d_core.synthetic.geometry import rotate
+
 _TABLE_BITS = 12
 _HASH_PRIMES = (np.int64(73856093), np.int64(19349663), np.int64(83492791))
 # Light direction for the view-independent Lambert term (from above, slightly to one side).
@@ -67,7 +69,7 @@ class ValueNoise:
         scaled = points * frequency[:, None]
         for octave, rotation in enumerate(self.rotations):
             amplitude = self.persistence**octave
-            total += amplitude * self._lattice((scaled * 2.0**octave) @ rotation.T)
+            total += amplitude * self._lattice(rotate(scaled * 2.0**octave, rotation))
             norm += amplitude
         # Averaging octaves pulls values toward 0.5; stretch the contrast back out.
         return np.clip((total / norm - 0.5) * 2.2 + 0.5, 0.0, 1.0)
@@ -98,7 +100,15 @@ class Materials:
         """`vivid` (S,) bool marks surfaces (the object) that get saturated colours to stand out."""
         hue = rng.random((n_surfaces, 3))
         sat = np.where(vivid[:, None], rng.uniform(0.6, 0.9, (n_surfaces, 3)), rng.uniform(0.15, 0.6, (n_surfaces, 3)))
-        val = rng.uniform(0.35, 0.95, (n_surfaces, 3))
+        # Base and alt differ in brightness, not only hue: SIFT sees grey levels.
+        val = np.stack(
+            [
+                rng.uniform(0.15, 0.45, n_surfaces),
+                rng.uniform(0.6, 0.95, n_surfaces),
+                rng.uniform(0.1, 0.95, n_surfaces),
+            ],
+            axis=1,
+        )
         colours = _hsv_to_rgb(hue, sat, val)
         direction = rng.normal(size=(n_surfaces, 3))
         return cls(
@@ -141,6 +151,6 @@ class SurfaceShader:
 
     def shade(self, points: np.ndarray, normals: np.ndarray, surface: np.ndarray) -> np.ndarray:
         """(N, 3) linear colours in [0, 1] for surface points with unit normals and surface ids."""
-        lambert = np.clip(normals @ LIGHT_DIRECTION, 0.0, None)
+        lambert = np.clip(np.einsum("ij,j->i", normals, LIGHT_DIRECTION), 0.0, None)
         light = AMBIENT + (1.0 - AMBIENT) * lambert
         return np.clip(self.albedo(points, surface) * light[:, None], 0.0, 1.0)

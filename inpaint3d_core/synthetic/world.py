@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from inpaint3d_core.synthetic.config import MAX_FURNITURE_DEPTH, SyntheticConfig
-from inpaint3d_core.synthetic.geometry import Box, Room, Sphere
+from inpaint3d_core.synthetic.geometry import Box, Room, Sphere, rotate
 from inpaint3d_core.synthetic.texture import Materials, SurfaceShader
 
 ROOM_FACES = 6
@@ -143,7 +143,7 @@ class SyntheticWorld:
         def rays(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
             gx, gy = np.meshgrid(xs, ys)
             cam = np.stack([(gx - K[0, 2]) / K[0, 0], (gy - K[1, 2]) / K[1, 1], np.ones_like(gx)], axis=-1)
-            return cam.reshape(-1, 3) @ rotation.T
+            return rotate(cam.reshape(-1, 3), rotation)
 
         fine_x = (np.arange(width * ss) + 0.5) / ss
         fine_y = (np.arange(height * ss) + 0.5) / ss
