@@ -13,9 +13,11 @@ links to exported files such as videos and the report) so a run can be judged fr
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import fsspec
 from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
@@ -60,6 +62,18 @@ def _numeric_items(prefix: str, value: Any) -> list[tuple[str, float]]:
     if isinstance(value, dict):
         return [item for k, v in value.items() for item in _numeric_items(f"{prefix}.{k}" if prefix else str(k), v)]
     return []
+
+
+def local_capture(capture: str, staging_dir: str | None) -> str:
+    """A local path to the capture: itself when local, else a copy under `staging_dir`. Ingest reads
+    files with ordinary image/video decoders; the copy's path is stable so fingerprints are too."""
+    fs, path = fsspec.core.url_to_fs(capture)
+    if "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)):
+        return path
+    target = Path(staging_dir or tempfile.gettempdir()) / "inpaint3d-captures" / Path(path.rstrip("/")).name
+    target.mkdir(parents=True, exist_ok=True)
+    fs.get(path.rstrip("/") + "/", str(target), recursive=True)
+    return str(target)
 
 
 @task(name="export-outputs", task_run_name="export-outputs")
@@ -119,6 +133,7 @@ def inpaint_capture(
     pipeline: list[str] | None = None,
     force: list[str] | None = None,
     export_dir: str | None = None,
+    staging_dir: str | None = None,
     retries: int = 2,
     retry_delay_s: float = 10.0,
 ) -> dict[str, Any]:
@@ -129,11 +144,13 @@ def inpaint_capture(
     pipeline: stage module references in order; default `stages.pipeline.PIPELINE`.
     force: stage names to recompute even when their result is current.
     export_dir: when set, the key outputs are exported there and linked as artifacts.
+    staging_dir: where a capture given as a remote fsspec URL is copied first (default: temp dir).
     retries/retry_delay_s: retries of the I/O-bound stages, exponential backoff from this delay.
     """
     refs = list(pipeline) if pipeline else default_pipeline_refs()
     stages = [resolve_stage(ref) for ref in refs]
-    spec = build_job(stages, merge_job_values(job, {"capture": capture, "store": store}))
+    local = local_capture(capture, staging_dir)
+    spec = build_job(stages, merge_job_values(job, {"capture": local, "store": store}))
     scene = SceneStore(spec.store)
     forced = set(force or ())
     results: list[dict[str, Any]] = []
