@@ -60,7 +60,6 @@ class Config(StageConfig):
         "turbo", description="Matplotlib colour map of the depth video (applied to inverse depth)."
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to render: 'auto' = CUDA when present.")
-    chunk: int = Field(8192, ge=256, description="Rays per rendering batch (lower it if the GPU runs out of memory).")
 
 
 def load_field(store: SceneStore, device: str | None, which: Literal["final", "warmup"] = "final"):
@@ -70,13 +69,13 @@ def load_field(store: SceneStore, device: str | None, which: Literal["final", "w
     return load_trained(store, device=device, which=which)
 
 
-def _render(field, K: np.ndarray, c2w: np.ndarray, width: int, height: int, chunk: int) -> dict[str, np.ndarray]:
-    out = field.render_view(K, c2w, int(width), int(height), chunk=chunk)
+def _render(field, K: np.ndarray, c2w: np.ndarray, width: int, height: int) -> dict[str, np.ndarray]:
+    out = field.render_view(K, c2w, int(width), int(height))
     return {"rgb": to_uint8(out["rgb"]), "depth": np.asarray(out["depth"]), "acc": np.asarray(out["acc"])}
 
 
-def render_path(field, path: CameraPath, chunk: int, desc: str) -> list[dict[str, np.ndarray]]:
-    return [_render(field, path.K, c2w, path.width, path.height, chunk) for c2w in tqdm(path.c2w, desc=desc)]
+def render_path(field, path: CameraPath, desc: str) -> list[dict[str, np.ndarray]]:
+    return [_render(field, path.K, c2w, path.width, path.height) for c2w in tqdm(path.c2w, desc=desc)]
 
 
 def spiral_focus(near_far: np.ndarray) -> float:
@@ -125,7 +124,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     view_group = ctx.group.require_group("views")
     cams = views.cameras
     for i in tqdm(indices, desc="render input views"):
-        out = _render(field, cams.K[i], cams.c2w[i], cams.width[i], cams.height[i], config.chunk)
+        out = _render(field, cams.K[i], cams.c2w[i], cams.width[i], cams.height[i])
         renders[int(i)] = out
         _write_view(view_group, "rgb", i, out["rgb"])
         _write_view(view_group, "depth", i, out["depth"].astype(np.float16))
@@ -148,7 +147,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     path_group.create_array("c2w", data=path.c2w)
     path_group.attrs.update({"kind": config.path, "width": path.width, "height": path.height, "fps": config.fps})
 
-    frames = render_path(field, path, config.chunk, "render camera path")
+    frames = render_path(field, path, "render camera path")
     limits = depth_limits([f["depth"] for f in frames], [f["acc"] >= 0.5 for f in frames])
     rgb_frames = [f["rgb"] for f in frames]
     depth_frames = [colorize_depth(f["depth"], f["acc"], limits, config.depth_cmap) for f in frames]
@@ -157,7 +156,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     before_field = _warmup_field(store, config, device)
     compare = "warmup" if before_field is not None else ("none" if config.compare == "none" else "captured")
     if before_field is not None:
-        before = render_path(before_field, path, config.chunk, "render warm-up field")
+        before = render_path(before_field, path, "render warm-up field")
         pairs = [side_by_side([b["rgb"], a], ["before", "after"]) for b, a in zip(before, rgb_frames, strict=True)]
         videos["compare"] = encode_mp4(pairs, config.fps)
     elif compare == "captured":

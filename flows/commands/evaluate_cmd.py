@@ -1,0 +1,76 @@
+"""`inpaint3d evaluate STORE`: score the renders, print the metrics table, write the report out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from flows.commands.inspect_cmd import open_existing_store
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.report import metrics_rows
+from inpaint3d_core.store import SceneStore
+from stages import evaluate as evaluate_stage
+
+
+def evaluate(
+    store: str = typer.Argument(..., help="Scene store path or fsspec URL (after `inpaint3d render`)."),
+    scored_views: str = typer.Option("auto", help="Views scored against ground truth: auto, test or all."),
+    neighbours: int = typer.Option(2, help="Consistency: neighbouring views each view is warped into."),
+    lpips: bool = typer.Option(True, help="Report LPIPS when its backbone weights are on disk."),
+    lpips_net: str = typer.Option("alex", help="LPIPS backbone: alex, vgg or squeeze."),
+    report_out: Path | None = typer.Option(
+        None, "--report-out", help="Folder to write report.html, metrics.json and the plots into."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON instead of a table."),
+    force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
+) -> None:
+    """Metrics against ground truth (full image, mask bounding box), multi-view consistency, report."""
+    try:
+        config = evaluate_stage.Config(
+            scored_views=scored_views, neighbours=neighbours, lpips=lpips, lpips_net=lpips_net
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"evaluate: {problems}") from exc
+    scene = open_existing_store(store)
+    evaluate_stage.run(scene, config, force=force)
+    metrics = evaluate_stage.read_metrics(scene)
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=2))
+    else:
+        print_metrics(metrics, title=f"{store} ({metrics['method']})")
+    if report_out is not None:
+        written = export_report(scene, report_out)
+        typer.echo(f"report: {written / 'report.html'}")
+
+
+def print_metrics(metrics: dict, title: str) -> None:
+    """The headline table (mean over the scored views) and the notes, with rich."""
+    table = Table(title=title)
+    for col in ("region", "metric", "mean"):
+        table.add_column(col, justify="right" if col == "mean" else "left")
+    for region, name, value in metrics_rows(metrics["mean"], metrics["consistency"]):
+        table.add_row(region, name, "n/a" if value is None else f"{value:.4f}")
+    console = Console()
+    console.print(table)
+    console.print(f"scored views: {len(metrics['per_view'])} ({metrics['scored_views']})")
+    for note in metrics["notes"]:
+        console.print(f"note: {note}", style="yellow")
+
+
+def export_report(store: SceneStore, out: Path) -> Path:
+    """`out/report.html` (self-contained), `out/metrics.json` and `out/plots/<name>.png`."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.html").write_bytes(evaluate_stage.read_report(store))
+    (out / "metrics.json").write_text(json.dumps(evaluate_stage.read_metrics(store), indent=2))
+    plots = evaluate_stage.read_plots(store)
+    if plots:
+        (out / "plots").mkdir(exist_ok=True)
+        for name, png in plots.items():
+            (out / "plots" / name).write_bytes(png)
+    return out
