@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-PIPELINE: tuple = ()
+from stages import evaluate, render
+
+PIPELINE: tuple = (render, evaluate)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import typer
 
+from flows.commands.evaluate_cmd import export_report
 from flows.commands.inspect_cmd import open_existing_store
+from flows.commands.render_cmd import export_frames, export_ply, export_videos
 from inpaint3d_core.io.transforms_json import TransformsFrame, write_transforms
 from inpaint3d_core.scene import load_posed_views
 from inpaint3d_core.store import SceneStore
@@ -15,6 +17,10 @@ from inpaint3d_core.store import SceneStore
 
 class ExportFormat(StrEnum):
     transforms = "transforms"
+    video = "video"
+    frames = "frames"
+    ply = "ply"
+    report = "report"
 
 
 def export_transforms(store: SceneStore, out: Path) -> Path:
@@ -38,7 +44,13 @@ def export_transforms(store: SceneStore, out: Path) -> Path:
     return out
 
 
-EXPORTERS = {ExportFormat.transforms: export_transforms}
+EXPORTERS = {
+    ExportFormat.transforms: export_transforms,
+    ExportFormat.video: export_videos,
+    ExportFormat.frames: export_frames,
+    ExportFormat.ply: export_ply,
+    ExportFormat.report: export_report,
+}
 
 
 def export(
