@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from flows.commands import evaluate_cmd, export_cmd, inspect_cmd, render_cmd
+from flows.commands import evaluate_cmd, export_cmd, ingest_cmd, inspect_cmd, poses_cmd, render_cmd
 from inpaint3d_core.errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -18,6 +18,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 # --- commands, wired explicitly (one module per command group) ---
 app.command("inspect")(inspect_cmd.inspect)
 app.command("export")(export_cmd.export)
+app.command("ingest")(ingest_cmd.ingest)
+app.command("poses")(poses_cmd.poses)
 app.command("render")(render_cmd.render)
 app.command("evaluate")(evaluate_cmd.evaluate)
 

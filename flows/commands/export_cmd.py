@@ -5,18 +5,22 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from flows.commands.evaluate_cmd import export_report
 from flows.commands.inspect_cmd import open_existing_store
 from flows.commands.render_cmd import export_frames, export_ply, export_videos
+from inpaint3d_core.io.colmap_model import N_DIST, CameraSet, SparseCloud, write_model
+from inpaint3d_core.io.images import write_image
 from inpaint3d_core.io.transforms_json import TransformsFrame, write_transforms
-from inpaint3d_core.scene import load_posed_views
+from inpaint3d_core.scene import load_posed_views, load_sparse_points
 from inpaint3d_core.store import SceneStore
 
 
 class ExportFormat(StrEnum):
     transforms = "transforms"
+    colmap = "colmap"
     video = "video"
     frames = "frames"
     ply = "ply"
@@ -44,8 +48,37 @@ def export_transforms(store: SceneStore, out: Path) -> Path:
     return out
 
 
+def export_colmap(store: SceneStore, out: Path) -> Path:
+    """A capture folder `out/` COLMAP and `inpaint3d ingest` both read: `sparse/0/` (binary model,
+    one PINHOLE camera per registered view, capture coordinates, the sparse points with one
+    projected observation per track view) and `images/<name>.png` (the images the poses refer to,
+    i.e. undistorted ones when the poses stage undistorted)."""
+    views = load_posed_views(store)
+    cloud = load_sparse_points(store)
+    keep = views.registered
+    index = {int(i): j for j, i in enumerate(views.indices(role=None))}
+    names = [f"{views.views[i].name}.png" for i in index]
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    for i, name in zip(index, names, strict=True):
+        write_image(out / "images" / name, views.image(i))
+    tracks = [[index[int(v)] for v in cloud.views_of(p) if keep[v]] for p in range(len(cloud.xyz))]
+    seen = [p for p, t in enumerate(tracks) if t]
+    cameras = CameraSet(
+        names=names,
+        K=views.cameras.K[keep],
+        distortion=np.zeros((int(keep.sum()), N_DIST)),
+        c2w=views.normalization.invert_c2w(views.cameras.c2w[keep]),
+        width=views.cameras.width[keep],
+        height=views.cameras.height[keep],
+    )
+    xyz = views.normalization.invert_points(cloud.xyz[seen].astype(np.float64))
+    write_model(out / "sparse" / "0", cameras, SparseCloud.from_tracks(xyz, cloud.rgb[seen], [tracks[p] for p in seen]))
+    return out
+
+
 EXPORTERS = {
     ExportFormat.transforms: export_transforms,
+    ExportFormat.colmap: export_colmap,
     ExportFormat.video: export_videos,
     ExportFormat.frames: export_frames,
     ExportFormat.ply: export_ply,

@@ -20,7 +20,7 @@ def video(tmp_path_factory):
     """40 frames at 10 fps: 4 windows of 10; window k shows texture k, blurred except frame 10k+3;
     windows 2 and 3 show the same texture (a paused camera)."""
     frames = []
-    for k, seed in enumerate([0, 1, 2, 2]):
+    for seed in [0, 1, 2, 2]:
         sharp = _texture(seed)
         for j in range(10):
             frames.append(sharp if j == 3 else cv2.GaussianBlur(sharp, (9, 9), 3))

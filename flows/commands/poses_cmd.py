@@ -1,0 +1,55 @@
+"""`inpaint3d poses STORE`: estimate camera poses with COLMAP, or import the capture's pose file."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import ValidationError
+
+from flows.commands.inspect_cmd import open_existing_store
+from inpaint3d_core.errors import InputError
+from stages import poses as poses_stage
+
+
+def poses(
+    store: str = typer.Argument(..., help="Scene store path or fsspec URL (after `inpaint3d ingest`)."),
+    source: str = typer.Option("auto", help="auto, estimate, colmap, transforms or llff."),
+    matcher: str = typer.Option("auto", help="auto, exhaustive, sequential or spatial."),
+    mapper: str = typer.Option("incremental", help="incremental or global."),
+    camera_model: str = typer.Option("SIMPLE_RADIAL", help="SIMPLE_PINHOLE, PINHOLE, SIMPLE_RADIAL, RADIAL, OPENCV."),
+    intrinsics: str = typer.Option("auto", help="auto, single (shared) or per_image."),
+    focal_px: float | None = typer.Option(None, help="Known focal length in pixels of the ingested images."),
+    sfm_max_side: int | None = typer.Option(1600, help="COLMAP works on copies with this longer side."),
+    vocab_tree: str | None = typer.Option(None, help="COLMAP vocabulary tree file (loop detection)."),
+    min_registered_fraction: float = typer.Option(0.5, help="Fail when fewer views than this fraction register."),
+    force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
+) -> None:
+    """Calibrated, normalised cameras and sparse points for every ingested view."""
+    config = _config(
+        source=source,
+        matcher=matcher,
+        mapper=mapper,
+        camera_model=camera_model,
+        intrinsics=intrinsics,
+        focal_px=focal_px,
+        sfm_max_side=sfm_max_side,
+        vocab_tree=vocab_tree,
+        min_registered_fraction=min_registered_fraction,
+    )
+    result = poses_stage.run(open_existing_store(store), config, force=force)
+    summary = result.summary
+    state = "up to date" if result.skipped else f"done in {result.seconds:.1f} s"
+    typer.echo(
+        f"poses {state} ({summary['method']}): {summary['registered']}/{summary['views']} views registered, "
+        f"{summary['points']} points"
+    )
+    if summary["unregistered"]:
+        typer.echo("without poses: " + ", ".join(summary["unregistered"]))
+
+
+def _config(**options) -> poses_stage.Config:
+    """Options as a typed stage config; an invalid choice is a usage error naming the option."""
+    try:
+        return poses_stage.Config(**options)
+    except ValidationError as exc:
+        problems = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"poses: {problems}") from exc

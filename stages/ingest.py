@@ -1,0 +1,205 @@
+"""Ingest stage: a capture (photo folder, video, LLFF / SPIn-NeRF / synthetic folder) into the store.
+
+Writes `ingest/images/<i>` (upright RGB, optionally downscaled, every view its own size),
+`ingest/gt_images/<i>` and `ingest/gt_masks/<i>` where the capture has ground truth, and the
+attributes `views`, `capture`, `skipped` (see `inpaint3d_core.scene`), plus `layout`,
+`pose_sources` (pose files found in the capture, for the poses stage) and, for a video, `video`.
+Views keep their order: sorted file names (the order LLFF's poses_bounds rows follow) or frame
+order. A changed capture under the same path is not noticed by the cache: rerun with --force.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import zarr
+from pydantic import Field
+from tqdm import tqdm
+
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.io.capture import Capture, detect_capture, list_files
+from inpaint3d_core.io.images import (
+    UnreadableImageError,
+    decode_image,
+    fit_max_side,
+    is_image_file,
+    read_mask,
+    resize,
+)
+from inpaint3d_core.io.video import select_frames
+from inpaint3d_core.scene import INGEST
+from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.store import SceneStore, view_key
+
+SPEC = StageSpec(name=INGEST, schema_version=1, packages=("pillow", "pillow-heif", "imageio-ffmpeg"))
+
+
+class CaptureSkipWarning(UserWarning):
+    """Some files of a capture could not be used; they are listed in `ingest.attrs['skipped']`."""
+
+
+class Config(StageConfig):
+    capture: str = Field(description="Capture: a folder of photos, an LLFF/SPIn-NeRF/synthetic folder, or a video.")
+    layout: Literal["auto", "images", "video", "synthetic", "llff"] = Field(
+        "auto", description="Capture layout; 'auto' detects it from the folder's contents."
+    )
+    max_side: int | None = Field(
+        None, ge=16, description="Downscale so the longer side is at most this many pixels (None keeps full size)."
+    )
+    apply_exif: bool = Field(True, description="Turn photos upright with their EXIF orientation tag.")
+    llff_factor: int | None = Field(
+        None, ge=1, description="LLFF: use images_N/ with this N (default: the smallest resolution present)."
+    )
+    video_frames: int = Field(60, ge=2, description="Video: about this many frames (sharpest per window).")
+    duplicate_threshold: float = Field(
+        0.01, ge=0.0, description="Video: frames whose thumbnail differs from the last kept one by less are skipped."
+    )
+    min_views: int = Field(3, ge=1, description="Fewer usable views than this is an error.")
+    protocol: Literal["none", "spinnerf"] = Field(
+        "none", description="'spinnerf': the first n_gt images (sorted) are object-free test views."
+    )
+    n_gt: int = Field(40, ge=0, description="SPIn-NeRF protocol: number of test views (first in sorted order).")
+
+
+def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
+    return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force=force)
+
+
+def _write(group: zarr.Group, key: str, index: int, pixels: np.ndarray) -> None:
+    group.require_group(key).create_array(
+        view_key(index), data=np.ascontiguousarray(pixels), chunks=pixels.shape, overwrite=True
+    )
+
+
+def _by_stem(folder: Path | None) -> dict[str, Path]:
+    if folder is None:
+        return {}
+    return {p.stem: p for p in list_files(folder) if is_image_file(p)}
+
+
+def _compute(ctx: StageContext, config: Config) -> dict[str, Any]:
+    capture = detect_capture(config.capture, config.layout, config.llff_factor)
+    if config.protocol == "spinnerf" and capture.layout != "llff":
+        raise InputError(
+            f"{capture.root}: the SPIn-NeRF protocol needs an LLFF capture (poses_bounds.npy + images_N/), "
+            f"but the layout is '{capture.layout}'"
+        )
+    group = ctx.group
+    if capture.layout == "video":
+        views, skipped = _ingest_video(group, capture, config)
+    else:
+        views, skipped = _ingest_photos(group, capture, config)
+    if len(views) < config.min_views:
+        listed = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:10])
+        raise InputError(
+            f"{config.capture}: only {len(views)} usable view(s), at least {config.min_views} needed"
+            + (f" (skipped: {listed})" if listed else "")
+            + "; add photos or lower min_views"
+        )
+    for key in ("images", "gt_images", "gt_masks"):
+        if key in set(group.group_keys()):
+            group[key].attrs["count"] = len(views)
+    if skipped:
+        warnings.warn(
+            f"{config.capture}: skipped {len(skipped)} file(s): "
+            + "; ".join(f"{s['file']} ({s['reason']})" for s in skipped),
+            CaptureSkipWarning,
+            stacklevel=2,
+        )
+    group.attrs.update(
+        {
+            "views": views,
+            "capture": str(capture.root),
+            "skipped": skipped,
+            "layout": capture.layout,
+            "pose_sources": {k: capture.relative(v) for k, v in capture.pose_sources.items()},
+            **({"video": str(capture.video)} if capture.video else {}),
+        }
+    )
+    return {
+        "views": len(views),
+        "skipped": len(skipped),
+        "layout": capture.layout,
+        "test_views": sum(v["role"] == "test" for v in views),
+        "pose_sources": sorted(capture.pose_sources),
+    }
+
+
+def _ingest_photos(group: zarr.Group, capture: Capture, config: Config) -> tuple[list[dict], list[dict]]:
+    files = list_files(capture.image_dir)
+    skipped = [
+        {"file": capture.relative(p), "reason": f"not an image file ({p.suffix or 'no extension'})"}
+        for p in files
+        if not is_image_file(p)
+    ]
+    images = [p for p in files if is_image_file(p)]
+    gt_images = _by_stem(capture.gt_image_dir)
+    gt_masks = _by_stem(capture.gt_mask_dir if config.protocol == "none" else capture.test_label_dir)
+    views: list[dict] = []
+    for order, path in enumerate(tqdm(images, desc="ingest", unit="image")):
+        try:
+            decoded = decode_image(path, config.apply_exif)
+        except UnreadableImageError as exc:
+            skipped.append({"file": capture.relative(path), "reason": str(exc)})
+            continue
+        width, height, scale = fit_max_side(*decoded.source_size, config.max_side)
+        index = len(views)
+        _write(group, "images", index, resize(decoded.pixels, width, height))
+        role = "test" if config.protocol == "spinnerf" and order < config.n_gt else "train"
+        gt_path = gt_images.get(path.stem)
+        if role == "test":
+            _write(group, "gt_images", index, resize(decoded.pixels, width, height))
+        elif gt_path is not None:
+            _write(group, "gt_images", index, _read_gt(gt_path, width, height, capture))
+        if path.stem in gt_masks and (config.protocol == "none" or role == "test"):
+            _write(group, "gt_masks", index, _read_gt_mask(gt_masks[path.stem], width, height, capture))
+        views.append(
+            {
+                "name": path.stem,
+                "source": capture.relative(path),
+                "width": width,
+                "height": height,
+                "scale": scale,
+                "role": role,
+                "orientation": decoded.orientation,
+            }
+        )
+    return views, skipped
+
+
+def _read_gt(path: Path, width: int, height: int, capture: Capture) -> np.ndarray:
+    try:
+        return resize(decode_image(path).pixels, width, height)
+    except UnreadableImageError as exc:
+        raise InputError(f"{capture.relative(path)}: ground-truth image unreadable ({exc})") from exc
+
+
+def _read_gt_mask(path: Path, width: int, height: int, capture: Capture) -> np.ndarray:
+    try:
+        return read_mask(path, width, height)
+    except UnreadableImageError as exc:
+        raise InputError(f"{capture.relative(path)}: ground-truth mask unreadable ({exc})") from exc
+
+
+def _ingest_video(group: zarr.Group, capture: Capture, config: Config) -> tuple[list[dict], list[dict]]:
+    frames = select_frames(capture.video, config.video_frames, config.duplicate_threshold)
+    views = []
+    for index, frame in enumerate(frames):
+        height, width = frame.pixels.shape[:2]
+        new_w, new_h, scale = fit_max_side(width, height, config.max_side)
+        _write(group, "images", index, resize(frame.pixels, new_w, new_h))
+        views.append(
+            {
+                "name": f"frame_{frame.index:05d}",
+                "source": f"{capture.relative(capture.video)}#frame={frame.index}",
+                "width": new_w,
+                "height": new_h,
+                "scale": scale,
+                "role": "train",
+                "orientation": 1,
+            }
+        )
+    return views, []
