@@ -18,9 +18,9 @@ PresetName = Literal["tiny", "quick", "full"]
 MAX_FURNITURE_DEPTH = 0.8
 
 _PRESETS: dict[str, dict[str, Any]] = {
-    "tiny": {"width": 48, "height": 36, "n_views": 8, "supersample": 2},
-    "quick": {"width": 96, "height": 72, "n_views": 16, "supersample": 2},
-    "full": {"width": 256, "height": 192, "n_views": 40, "supersample": 2},
+    "tiny": {"width": 48, "height": 36, "n_views": 8},
+    "quick": {"width": 96, "height": 72, "n_views": 16},
+    "full": {"width": 256, "height": 192, "n_views": 40},
 }
 
 
@@ -60,11 +60,12 @@ class SyntheticConfig(BaseModel):
     room_half_width: float = Field(3.2, gt=0.0, description="The room spans [-w, w] in x and y.")
     room_height: float = Field(2.8, gt=0.0, description="Height of the ceiling.")
     n_furniture: int = Field(4, ge=0, le=32, description="Boxes standing against the walls (depth variation).")
-    supersample: int = Field(
-        2,
+    supersample: int | None = Field(
+        None,
         ge=1,
         le=8,
-        description="Rays per pixel side; colours are box-filtered over them (anti-aliasing).",
+        description="Rays per pixel side; colours are box-filtered over them (anti-aliasing). "
+        "None: 2 below 512 px, 1 from 512 px up (the finest texture detail then spans several pixels).",
     )
 
     @model_validator(mode="after")
@@ -89,6 +90,13 @@ class SyntheticConfig(BaseModel):
         if name not in _PRESETS:
             raise ValueError(f"unknown synthetic preset {name!r}: choose one of {sorted(_PRESETS)}")
         return cls(**{**_PRESETS[name], **overrides})
+
+    @property
+    def rays_per_pixel_side(self) -> int:
+        """The supersampling actually used (resolves supersample=None by image size)."""
+        if self.supersample is not None:
+            return self.supersample
+        return 2 if max(self.width, self.height) < 512 else 1
 
     @property
     def focal(self) -> float:

@@ -31,7 +31,7 @@ class ExactRenderer:
         self.world = scene.world
         self.normalization = normalization
         self.with_object = with_object
-        self.supersample = scene.config.supersample if supersample is None else int(supersample)
+        self.supersample = scene.config.rays_per_pixel_side if supersample is None else int(supersample)
 
     def render_view(self, K: np.ndarray, c2w: np.ndarray, width: int, height: int) -> dict[str, np.ndarray]:
         """rgb (H, W, 3) float32 in [0, 1], depth (H, W) float32 normalised z-depth, acc (H, W) ones."""

@@ -20,8 +20,9 @@ class SyntheticScene:
     """A rendered synthetic capture with exact ground truth, in world coordinates (z up).
 
     Arrays are stacked over views: images/gt_images (N, H, W, 3) uint8 with/without the object,
-    depth/gt_depth (N, H, W) float32 OpenCV z-depth with/without the object, masks (N, H, W)
-    uint8 0/1 (pixels where the object is seen first). `world` renders any other camera.
+    depth/gt_depth (N, H, W) float32 OpenCV z-depth at pixel centres with/without the object,
+    masks (N, H, W) uint8 0/1 (pixels where any of the pixel's rays sees the object first, so
+    images and gt_images agree exactly outside them). `world` renders any other camera.
     """
 
     config: SyntheticConfig
@@ -76,7 +77,7 @@ def generate_scene(config: SyntheticConfig) -> SyntheticScene:
                 "the room or inside a solid; lower jitter or radius, or enlarge room_half_width"
             )
     renders = [
-        world.render(cameras.K[i], cameras.c2w[i], config.width, config.height, config.supersample)
+        world.render(cameras.K[i], cameras.c2w[i], config.width, config.height, config.rays_per_pixel_side)
         for i in tqdm(range(len(cameras)), desc="synthetic views", unit="view", leave=False, disable=None)
     ]
     return SyntheticScene(

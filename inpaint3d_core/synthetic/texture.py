@@ -66,10 +66,11 @@ class ValueNoise:
         """Noise at (N, 3) points; `frequency` (N,) is the lowest octave's cycles per unit."""
         total = np.zeros(len(points), dtype=np.float32)
         norm = 0.0
-        scaled = points * frequency[:, None]
+        # float32 is ample for a smooth texture and halves the memory traffic of this hot loop.
+        scaled = (points * frequency[:, None]).astype(np.float32)
         for octave, rotation in enumerate(self.rotations):
             amplitude = self.persistence**octave
-            total += amplitude * self._lattice(rotate(scaled * 2.0**octave, rotation))
+            total += amplitude * self._lattice(rotate(scaled, (rotation * 2.0**octave).astype(np.float32)))
             norm += amplitude
         # Averaging octaves pulls values toward 0.5; stretch the contrast back out.
         return np.clip((total / norm - 0.5) * 2.2 + 0.5, 0.0, 1.0)

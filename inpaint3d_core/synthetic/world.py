@@ -122,8 +122,8 @@ class SyntheticWorld:
             surface[closer] = ROOM_FACES + index
         return t, normals, surface
 
-    def _chunk(self, origin, dirs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Background colour, with-object colour and object-first flag for a chunk of rays."""
+    def _chunk(self, origin: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Background colour, with-object colour, background depth and object depth of rays."""
         t, normals, surface = self.cast_background(origin, dirs)
         background = self.shader.shade(origin + t[:, None] * dirs, normals, surface)
         t_obj, n_obj = self.object.shape.intersect(origin, dirs)
@@ -133,7 +133,7 @@ class SyntheticWorld:
             points = origin + t_obj[first, None] * dirs[first]
             ids = np.full(int(first.sum()), self.object_id)
             with_object[first] = self.shader.shade(points, n_obj[first], ids)
-        return background, with_object, first
+        return background, with_object, t, t_obj
 
     def render(self, K: np.ndarray, c2w: np.ndarray, width: int, height: int, supersample: int = 1) -> ViewRender:
         """Render one pinhole view (OpenCV K and camera-to-world) with and without the object."""
@@ -148,18 +148,23 @@ class SyntheticWorld:
         fine_x = (np.arange(width * ss) + 0.5) / ss
         fine_y = (np.arange(height * ss) + 0.5) / ss
         rows_per_chunk = max(1, _CHUNK_RAYS // (width * ss * ss)) * ss
-        gt_parts, rgb_parts, mask_parts = [], [], []
+        gt_parts, rgb_parts, mask_parts, gt_depth_parts, obj_depth_parts = [], [], [], [], []
         for start in range(0, height * ss, rows_per_chunk):
             ys = fine_y[start : start + rows_per_chunk]
-            background, with_object, first = self._chunk(origin, rays(fine_x, ys))
+            background, with_object, t, t_obj = self._chunk(origin, rays(fine_x, ys))
             shape = (len(ys) // ss, ss, width, ss)
             gt_parts.append(background.reshape(*shape, 3).mean(axis=(1, 3)))
             rgb_parts.append(with_object.reshape(*shape, 3).mean(axis=(1, 3)))
-            mask_parts.append(first.reshape(shape).any(axis=(1, 3)))
+            mask_parts.append((t_obj < t).reshape(shape).any(axis=(1, 3)))
+            gt_depth_parts.append(t)
+            obj_depth_parts.append(t_obj)
 
-        centre = rays(np.arange(width) + 0.5, np.arange(height) + 0.5)
-        gt_depth, _, _ = self.cast_background(origin, centre)
-        t_obj, _ = self.object.shape.intersect(origin, centre)
+        if ss == 1:  # the colour rays went through the pixel centres already
+            gt_depth, t_obj = np.concatenate(gt_depth_parts), np.concatenate(obj_depth_parts)
+        else:
+            centre = rays(np.arange(width) + 0.5, np.arange(height) + 0.5)
+            gt_depth, _, _ = self.cast_background(origin, centre)
+            t_obj, _ = self.object.shape.intersect(origin, centre)
         depth = np.minimum(gt_depth, t_obj)
         return ViewRender(
             rgb=_to_uint8(np.concatenate(rgb_parts)),

@@ -118,9 +118,10 @@ def test_textures_do_not_depend_on_view_count():
     np.testing.assert_array_equal(few.world.furniture[0].center, many.world.furniture[0].center)
 
 
-@pytest.mark.parametrize(("width", "height", "supersample"), [(32, 24, 2), (1024, 768, 1)])
-def test_generates_small_and_large(width, height, supersample):
-    scene = generate_scene(SyntheticConfig(width=width, height=height, n_views=1, supersample=supersample))
+@pytest.mark.parametrize(("width", "height", "rays_per_side"), [(32, 24, 2), (1024, 768, 1)])
+def test_generates_small_and_large(width, height, rays_per_side):
+    scene = generate_scene(SyntheticConfig(width=width, height=height, n_views=1))
+    assert scene.config.rays_per_pixel_side == rays_per_side
     assert scene.images.shape == (1, height, width, 3) and scene.images.dtype == np.uint8
     assert scene.depth.shape == (1, height, width) and scene.depth.dtype == np.float32
     assert scene.masks.dtype == np.uint8 and set(np.unique(scene.masks)) == {0, 1}
