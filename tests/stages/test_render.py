@@ -46,3 +46,40 @@ def test_without_warmup_field_the_photos_are_the_before(synthetic_store, synthet
 def test_render_needs_the_inpaint_result(synthetic_store):
     with pytest.raises(InputError, match="inpaint"):
         render.run(synthetic_store, render.Config(n_frames=3))
+
+
+def test_render_loads_a_stored_radiance_field_through_load_trained(synthetic_store, synthetic_scene):
+    """The real loading path: field weights (safetensors bytes) and configs as the inpaint stage stores them."""
+    import torch
+
+    from inpaint3d_core.nerf.field import FieldConfig, RadianceField
+    from inpaint3d_core.nerf.model import FIELD_KEY, RenderSettings, field_to_bytes
+    from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
+    from inpaint3d_core.store import write_bytes
+
+    torch.manual_seed(0)
+    config = FieldConfig(
+        levels=2,
+        log2_table_size=8,
+        base_resolution=4,
+        max_resolution=16,
+        hidden_dim=8,
+        color_hidden_dim=8,
+        color_layers=1,
+        sh_degree=1,
+    )
+    settings = RenderSettings(sampler="stratified", num_coarse=4, num_fine=0)
+
+    def fake_inpaint(ctx):
+        write_bytes(ctx.group, FIELD_KEY, field_to_bytes(RadianceField(config)))
+        ctx.group.attrs.update({"field": config.model_dump(mode="json"), "render": settings.model_dump(mode="json")})
+        return {}
+
+    run_stage(
+        synthetic_store, StageSpec("inpaint", 1, upstream=("ingest", "poses", "masks")), StageConfig(), fake_inpaint
+    )
+    result = render.run(synthetic_store, render.Config(n_frames=2, device="cpu", keep_frames=False))
+    assert result.summary["compare"] == "captured"  # no warm-up field stored
+    view = render.read_view_render(synthetic_store, 0)
+    assert view["rgb"].shape == synthetic_scene.images[0].shape and view["rgb"].dtype == np.uint8
+    assert np.isfinite(view["depth"]).all() and ((view["acc"] >= 0) & (view["acc"] <= 1.001)).all()
