@@ -69,7 +69,7 @@ class ViewRender:
     gt_rgb: np.ndarray  # (H, W, 3) uint8, object removed
     depth: np.ndarray  # (H, W) float32 z-depth, with the object
     gt_depth: np.ndarray  # (H, W) float32 z-depth, object removed
-    mask: np.ndarray  # (H, W) uint8 0/1, pixels where the object is seen first
+    mask: np.ndarray  # (H, W) uint8 0/1, pixels where any of their rays sees the object first
 
 
 def _furniture(config: SyntheticConfig, rng: np.random.Generator) -> list[Box]:
