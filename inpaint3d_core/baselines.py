@@ -22,6 +22,7 @@ from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import InpaintingPrior
 
 ClassicalMethod = Literal["telea", "ns"]
+DEFAULT_CONTEXT = 2.0
 _CV2_FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 
 
@@ -72,7 +73,7 @@ class CropBox:
     x1: int
 
 
-def hole_crop(mask: np.ndarray, context: float = 2.0, min_side: int = 16) -> CropBox:
+def hole_crop(mask: np.ndarray, context: float = DEFAULT_CONTEXT, min_side: int = 16) -> CropBox:
     """The window a prior sees for one hole: the mask's bounding box grown `context` times around
     its centre, made square where the image allows (priors work on square crops and a square
     window avoids stretching), shifted (not shrunk) to stay inside the image.
@@ -99,17 +100,21 @@ def fill_views_with_prior(
     images: list[np.ndarray],
     masks: list[np.ndarray],
     seed: int = 0,
-    context: float = 2.0,
+    context: float | None = None,
 ) -> list[np.ndarray]:
     """Fill every view independently with `prior.inpaint` (the paper's per-view baseline).
 
     Each hole is cropped with `hole_crop`, resized to the prior's square `resolution`, sampled,
     resized back and pasted in; only hole pixels change. View i uses seed `seed + i`, so the
-    views get independent samples, as an off-the-shelf 2D inpainter would give them.
+    views get independent samples, as an off-the-shelf 2D inpainter would give them. `context`
+    (crop side / hole side) defaults to the prior's own `crop_context`, the framing it was
+    trained or tuned for (the joint stage's SDS crops use it too), else 2.
     """
     _check_pairs(images, masks)
     device = _prior_device(prior)
     res = int(prior.resolution)
+    if context is None:
+        context = float(getattr(prior, "crop_context", DEFAULT_CONTEXT))
     filled = []
     for i, (image, mask) in enumerate(zip(tqdm(images, desc="per-view prior fill", leave=False), masks, strict=True)):
         hole = np.asarray(mask) > 0

@@ -91,3 +91,27 @@ def test_mismatched_inputs_are_named():
         fill_views_with_prior(RecordingPrior(), images, [masks[0], masks[1][:10]])
     with pytest.raises(InputError, match="method"):
         fill_views_classical(images, masks, method="bogus")
+
+
+def test_prior_fill_uses_the_priors_crop_context():
+    images, masks = _scene(n=1)
+    prior = RecordingPrior()
+    prior.crop_context = 1.2  # a tight framing: the hole fills most of the crop
+    fill_views_with_prior(prior, images, masks)
+    tight = prior.calls[-1][1].mean()
+    fill_views_with_prior(prior, images, masks, context=3.0)
+    assert tight > 2 * prior.calls[-1][1].mean()
+
+
+def test_prior_fill_with_the_internal_prior():
+    """The real prior class through the protocol (tiny preset, untrained UNet: samples are noise)."""
+    from inpaint3d_core.priors.internal import InternalPrior, InternalPriorConfig, build_unet
+
+    images, masks = _scene(n=2, h=48, w=64)
+    config = InternalPriorConfig.preset("tiny")
+    prior = InternalPrior(build_unet(config).eval(), config)
+    filled = fill_views_with_prior(prior, images, masks, seed=1)
+    for image, mask, out in zip(images, masks, filled, strict=True):
+        assert out.shape == image.shape and out.dtype == np.uint8
+        np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
+        assert not np.array_equal(out[mask > 0], image[mask > 0])
