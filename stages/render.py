@@ -16,6 +16,7 @@ Layout of the `render` group:
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 import cv2
@@ -89,7 +90,10 @@ def _write_view(group: zarr.Group, key: str, index: int, array: np.ndarray) -> N
 
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    return image if image.shape[:2] == (height, width) else cv2.resize(image, (width, height), cv2.INTER_AREA)
+    """Views of other sizes are resized to the first view's, so the frames make one video."""
+    if image.shape[:2] == (height, width):
+        return image
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def _captured_comparison(
@@ -120,6 +124,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     masks = load_masks(store, dilated=False) if store.record(MASKS) is not None else None
     field = load_field(store, device)
 
+    start = time.perf_counter()
     renders: dict[int, dict] = {}
     view_group = ctx.group.require_group("views")
     cams = views.cameras
@@ -130,6 +135,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         _write_view(view_group, "depth", i, out["depth"].astype(np.float16))
         _write_view(view_group, "acc", i, out["acc"].astype(np.float16))
     view_group.attrs["views"] = [int(i) for i in indices]
+    ctx.timings["input_views_s"] = time.perf_counter() - start
 
     ref = int(indices[0])
     path = make_path(
@@ -147,7 +153,9 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     path_group.create_array("c2w", data=path.c2w)
     path_group.attrs.update({"kind": config.path, "width": path.width, "height": path.height, "fps": config.fps})
 
+    start = time.perf_counter()
     frames = render_path(field, path, "render camera path")
+    ctx.timings["path_s"] = time.perf_counter() - start
     limits = depth_limits([f["depth"] for f in frames], [f["acc"] >= 0.5 for f in frames])
     rgb_frames = [f["rgb"] for f in frames]
     depth_frames = [colorize_depth(f["depth"], f["acc"], limits, config.depth_cmap) for f in frames]
