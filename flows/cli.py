@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from flows.commands import evaluate_cmd, export_cmd, ingest_cmd, inspect_cmd, poses_cmd, render_cmd
+from flows.commands import evaluate_cmd, export_cmd, ingest_cmd, inspect_cmd, poses_cmd, render_cmd, run_cmd
 from inpaint3d_core.errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -22,6 +22,8 @@ app.command("ingest")(ingest_cmd.ingest)
 app.command("poses")(poses_cmd.poses)
 app.command("render")(render_cmd.render)
 app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("run")(run_cmd.run)
+app.command("demo")(run_cmd.demo)
 
 
 def main() -> None:

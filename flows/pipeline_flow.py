@@ -28,8 +28,9 @@ from inpaint3d_core.stage import expected_fingerprint
 from inpaint3d_core.store import SceneStore, StageNotReadyError
 
 FLOW_NAME = "inpaint3d-capture"
-# Where each export format goes under `export_dir` (a format not listed gets a folder of its name).
-EXPORT_NAMES = {"transforms": "transforms.json"}
+# The key outputs exported after a run (format of `inpaint3d export` -> name under `export_dir`);
+# formats whose exporter does not exist in this build are left out.
+KEY_EXPORTS = {"video": "videos", "report": "report", "ply": "inpainted.ply", "transforms": "transforms.json"}
 
 
 def capture_run_name(capture: str, job: dict[str, Any] | None = None) -> str:
@@ -78,14 +79,17 @@ def local_capture(capture: str, staging_dir: str | None) -> str:
 
 @task(name="export-outputs", task_run_name="export-outputs")
 def export_outputs(store_url: str, export_dir: str) -> dict[str, str]:
-    """Write every output the available exporters can produce from this store under `export_dir`."""
+    """Write the key outputs (videos, report with metrics, point cloud, cameras) under `export_dir`."""
     from flows.commands.export_cmd import EXPORTERS
 
     store = SceneStore(store_url)
+    exporters = {str(fmt): exporter for fmt, exporter in EXPORTERS.items()}
     written: dict[str, str] = {}
-    for fmt, exporter in EXPORTERS.items():
+    for fmt, name in KEY_EXPORTS.items():
+        if fmt not in exporters:
+            continue
         try:
-            written[str(fmt)] = str(exporter(store, Path(export_dir) / EXPORT_NAMES.get(str(fmt), str(fmt))))
+            written[fmt] = str(exporters[fmt](store, Path(export_dir) / name))
         except StageNotReadyError:
             continue  # this pipeline did not produce what the exporter needs
     return written
