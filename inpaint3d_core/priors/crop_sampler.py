@@ -1,0 +1,86 @@
+"""Random square crops of a capture's seen content (no pixel of the region to generate).
+
+Why exclude masked pixels: the internal prior must learn the scene's appearance without the
+object, so that what it paints into the hole is background, not the object being removed.
+Crops are taken at several scales (a `resolution * scale` px window resized to `resolution`) so
+the model sees both fine texture and wider context, as SDS crops around holes vary in size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inpaint3d_core.errors import InputError
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    side: int
+    view: np.ndarray  # (N,) int32
+    y: np.ndarray  # (N,) int32
+    x: np.ndarray  # (N,) int32
+
+
+def _free_windows(mask: np.ndarray, side: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-left corners (on a `stride` grid) of side x side windows with no masked pixel."""
+    height, width = mask.shape
+    if side > height or side > width:
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    sums = cv2.integral((np.asarray(mask) > 0).astype(np.uint8))
+    ys = np.arange(0, height - side + 1, stride)
+    xs = np.arange(0, width - side + 1, stride)
+    yy, xx = np.meshgrid(ys, xs, indexing="ij")
+    inside = sums[yy + side, xx + side] - sums[yy, xx + side] - sums[yy + side, xx] + sums[yy, xx]
+    free = inside == 0
+    return yy[free].astype(np.int32), xx[free].astype(np.int32)
+
+
+class CropSampler:
+    """Draws batches of (B, 3, res, res) float crops in [-1, 1] from unmasked content."""
+
+    def __init__(self, images: list[np.ndarray], masks: list[np.ndarray], resolution: int, scales: tuple[float, ...]):
+        if len(images) != len(masks) or not images:
+            raise InputError(f"internal prior: got {len(images)} images and {len(masks)} masks; pass one mask per view")
+        for i, (image, mask) in enumerate(zip(images, masks, strict=True)):
+            if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:
+                raise InputError(
+                    f"internal prior: view {i} needs a uint8 (H, W, 3) image and an (H, W) mask; "
+                    f"got {image.dtype} {image.shape} and {mask.shape}"
+                )
+        self.images = images
+        self.resolution = resolution
+        self.candidates = []
+        for scale in scales:
+            side = round(resolution * scale)
+            stride = max(1, side // 8)
+            corners = [_free_windows(mask, side, stride) for mask in masks]
+            view = np.concatenate([np.full(len(y), i, np.int32) for i, (y, _) in enumerate(corners)])
+            if len(view):
+                ys = np.concatenate([y for y, _ in corners])
+                xs = np.concatenate([x for _, x in corners])
+                self.candidates.append(_Candidates(side, view, ys, xs))
+        if not self.candidates:
+            raise InputError(
+                f"internal prior: no {resolution}px crop (scales {scales}) fits outside the masks in any view; "
+                "lower the internal prior's resolution/crop scales or check that the masks do not cover everything"
+            )
+
+    def sample(self, rng: np.random.Generator, batch: int) -> torch.Tensor:
+        crops = []
+        for _ in range(batch):
+            cand = self.candidates[rng.integers(len(self.candidates))]
+            k = rng.integers(len(cand.view))
+            y, x = cand.y[k], cand.x[k]
+            crop = self.images[cand.view[k]][y : y + cand.side, x : x + cand.side]
+            if rng.random() < 0.5:
+                crop = crop[:, ::-1]
+            crop = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float() / 127.5 - 1.0
+            if cand.side != self.resolution:
+                crop = F.interpolate(crop[None], size=self.resolution, mode="bilinear", antialias=True)[0]
+            crops.append(crop)
+        return torch.stack(crops)
