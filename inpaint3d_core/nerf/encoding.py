@@ -41,8 +41,9 @@ class HashGridEncoding(nn.Module):
         resolutions = [int(math.floor(base_resolution * growth**lvl)) for lvl in range(levels)]
         self.register_buffer("resolutions", torch.tensor(resolutions, dtype=torch.int64), persistent=False)
         # Dense indexing where (res+1)^3 vertices fit in the table: no collisions on coarse levels.
-        dense = [(r + 1) ** 3 <= self.table_size for r in resolutions]
-        self.register_buffer("dense", torch.tensor(dense, dtype=torch.bool), persistent=False)
+        self.num_dense = sum((r + 1) ** 3 <= self.table_size for r in resolutions)
+        strides = [[1, r + 1, (r + 1) ** 2] for r in resolutions]
+        self.register_buffer("dense_strides", torch.tensor(strides, dtype=torch.int64), persistent=False)
         self.register_buffer("primes", torch.tensor(_PRIMES, dtype=torch.int64), persistent=False)
         self.register_buffer("bits", torch.tensor([0, 1], dtype=torch.int64), persistent=False)
         self.register_buffer(
@@ -70,17 +71,22 @@ class HashGridEncoding(nn.Module):
         frac = scaled - base
         lower = base.long()[..., None] + self.bits  # (N, L, 3, 2): lower and upper vertex per axis
 
-        hashed = lower * self.primes[:, None]
-        hash_index = _corners_xor(hashed[:, :, 0], hashed[:, :, 1], hashed[:, :, 2])
-        stride = (self.resolutions + 1)[None, :, None]  # (1, L, 1)
-        dense_index = _corners_sum(lower[:, :, 0], lower[:, :, 1] * stride, lower[:, :, 2] * stride * stride)
-        index = torch.where(self.dense[None, :, None], dense_index, hash_index) & (self.table_size - 1)
-        index = index + self.level_offsets[None, :, None]  # (N, L, 8)
+        # Dense levels are the coarse ones, so they form a prefix: index each group on its own slice.
+        nd = self.num_dense
+        parts = []
+        if nd > 0:
+            dense = lower[:, :nd] * self.dense_strides[:nd, :, None]  # (N, nd, 3, 2)
+            parts.append(_corners_sum(dense[:, :, 0], dense[:, :, 1], dense[:, :, 2]))
+        if nd < self.levels:
+            hashed = lower[:, nd:] * self.primes[:, None]
+            parts.append(_corners_xor(hashed[:, :, 0], hashed[:, :, 1], hashed[:, :, 2]))
+        index = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+        index = (index & (self.table_size - 1)) + self.level_offsets[None, :, None]  # (N, L, 8)
 
         feats = self.table[index.reshape(-1)].view(n, self.levels, 8, self.features_per_level)
         w_axis = torch.stack([1.0 - frac, frac], dim=-1)  # (N, L, 3, 2)
         w = _corners_prod(w_axis[:, :, 0], w_axis[:, :, 1], w_axis[:, :, 2])  # (N, L, 8)
-        return torch.einsum("nlc,nlcf->nlf", w, feats).reshape(n, -1)
+        return (w[..., None] * feats).sum(dim=2).reshape(n, -1)
 
 
 def _corners_xor(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,343 @@
+"""The joint optimisation loop: reconstruction warm-up, then reconstruction + SDS + hole depth.
+
+Schedule:
+- steps [0, warmup): photometric loss on rays through known pixels only (masked rays dropped).
+- at `warmup`: the warm-up field is kept (a reconstruction-only result), its depth around each
+  hole is rendered and filled into the hole (`depth.fill_hole_depth`).
+- steps [warmup, steps): the photometric loss continues; hole rays get the depth, free-space
+  and opacity terms; every `sds_every` steps one SDS call scores crops of
+  `sds_views_per_step` views (rendered hole over captured context) with the prior.
+
+Without a prior (the baselines: reconstruction only, or fitting filled images) the loop is the
+warm-up phase for all steps. Failure behaviour: a step whose loss or gradient is NaN/inf is
+skipped and counted; `max_bad_steps` in a row stop the run with an error that names the
+settings to change; running out of GPU memory does the same.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+from tqdm import tqdm
+
+from inpaint3d_core.cameras import pixel_rays, ray_z_scale
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.joint.checkpoint import Checkpoint, CheckpointStore, optimizer_tensors, restore_optimizer
+from inpaint3d_core.joint.config import JointConfig
+from inpaint3d_core.joint.crops import SDSCrop, compose_crop, make_crop
+from inpaint3d_core.joint.depth import depth_loss, fill_hole_depth, freespace_loss, opacity_loss
+from inpaint3d_core.joint.rays import RayBank, TrainingViews
+from inpaint3d_core.nerf.field import RadianceField
+from inpaint3d_core.nerf.model import build_sampler, field_to_bytes
+from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
+from inpaint3d_core.priors.base import InpaintingPrior
+
+TERMS = ("rgb", "sds", "depth", "freespace", "opacity", "total")
+# Context factor of the SDS crop when the prior states none (same default as the per-view baseline).
+DEFAULT_CROP_CONTEXT = 2.0
+
+
+class TrainingDivergedError(InputError):
+    """Losses stayed NaN/inf: the message names the settings to lower."""
+
+
+@dataclass
+class TrainResult:
+    field: RadianceField
+    losses: dict[str, np.ndarray]  # per step, NaN where a term was not computed
+    steps: int
+    bad_steps: int
+    resumed_from: int
+    warmup_field: bytes | None = None
+    depth_targets: dict[int, np.ndarray] = field(default_factory=dict)  # view -> filled z-depth (H, W)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class JointTrainer:
+    """Optimises one field on `views`; `prior=None` gives the reconstruction-only loop."""
+
+    def __init__(
+        self,
+        views: TrainingViews,
+        config: JointConfig,
+        prior: InpaintingPrior | None,
+        device: torch.device,
+        near: float,
+        far: float,
+        checkpoints: CheckpointStore | None = None,
+        after_step: Callable[[int], None] | None = None,
+        profile: bool = False,
+    ):
+        self.views = views
+        self.config = config
+        self.prior = prior
+        self.device = device
+        self.checkpoints = checkpoints
+        self.after_step = after_step
+        self.profile = profile
+        self.hole_views = views.views_with_holes()
+        self.joint = prior is not None and bool(self.hole_views)
+        torch.manual_seed(config.seed)  # field init and sampler jitter are reproducible per seed
+        field_config = config.field.model_copy(update={"num_views": len(views)})
+        self.field = RadianceField(field_config).to(device)
+        self.render_settings = config.render.model_copy(update={"near": near, "far": far})
+        self.sampler = build_sampler(self.render_settings, field_config.inner_radius, device)
+        self.background = torch.tensor(self.render_settings.background, device=device)
+        self.bank = RayBank(views, device)
+        if self.bank.known.numel() == 0:
+            raise InputError("no known pixels to reconstruct from: every pixel of every training view is masked")
+        self.optimizer = torch.optim.Adam(self.field.parameters(), lr=config.lr, eps=1e-15)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.hole_target: torch.Tensor | None = None  # distance-free z-depth per hole pixel
+        self.crops: dict[int, SDSCrop] = {}
+        self.losses = {name: np.full(config.steps, np.nan, dtype=np.float32) for name in TERMS}
+        self.bad_steps = 0
+        self.warmup_field: bytes | None = None
+        self.depth_targets: dict[int, np.ndarray] = {}
+        self.timings = {"render_s": 0.0, "sds_s": 0.0, "backward_s": 0.0}
+
+    # ------------------------------------------------------------------ rendering
+    def _render(self, origins, directions, view_ids, training=True) -> RenderOutput:
+        near = torch.full_like(origins[:, 0], self.render_settings.near)
+        far = torch.full_like(origins[:, 0], self.render_settings.far)
+        return render_rays(
+            self.field, self.sampler, origins, directions, near, far, view_ids, self.background, training
+        )
+
+    def _sync(self) -> float:
+        if self.profile and self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
+    # ------------------------------------------------------------------ warm-up -> joint
+    @torch.no_grad()
+    def _fill_depth_targets(self) -> None:
+        """Render depth around every hole with the warm-up field and fill the hole from it."""
+        targets = torch.zeros(self.bank.hole.shape[0], device=self.device)
+        for view in tqdm(self.hole_views, desc="hole depth fill", leave=False):
+            hole = self.views.holes[view]
+            h, w = hole.shape
+            ys, xs = np.nonzero(hole)
+            margin = 4
+            y0, y1 = max(ys.min() - margin, 0), min(ys.max() + margin + 1, h)
+            x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, w)
+            gy, gx = np.mgrid[y0:y1, x0:x1]
+            xy = torch.tensor(np.stack([gx.ravel() + 0.5, gy.ravel() + 0.5], -1), dtype=torch.float32)
+            xy = xy.to(self.device)
+            K, c2w = self.bank.K[view], self.bank.c2w[view]
+            ids = torch.full((xy.shape[0],), view, device=self.device, dtype=torch.long)
+            depth, acc = [], []
+            for start in range(0, xy.shape[0], 16384):
+                part = xy[start : start + 16384]
+                origins, directions = pixel_rays(K, c2w, part)
+                out = self._render(origins, directions, ids[: part.shape[0]], training=False)
+                depth.append(out.distance * ray_z_scale(K, part))
+                acc.append(out.acc)
+            box_depth = torch.cat(depth).view(y1 - y0, x1 - x0).cpu().numpy()
+            box_acc = torch.cat(acc).view(y1 - y0, x1 - x0).cpu().numpy()
+            box_hole = hole[y0:y1, x0:x1]
+            filled = np.zeros(hole.shape, dtype=np.float32)
+            filled[y0:y1, x0:x1] = fill_hole_depth(box_depth, box_hole, valid=box_acc > 0.5)
+            self.depth_targets[view] = filled
+            flat = torch.from_numpy(np.flatnonzero(hole)).to(self.device) + self.bank.offsets[view]
+            pos = torch.searchsorted(self.bank.hole, flat)
+            targets[pos] = torch.from_numpy(filled[hole]).to(self.device)
+        self.hole_target = targets
+
+    def _begin_joint(self) -> None:
+        self.warmup_field = field_to_bytes(self.field)
+        if self.config.depth_fill != "none":
+            self._fill_depth_targets()
+        if self.checkpoints is not None:
+            self.checkpoints.put_blob("warmup_field", self.warmup_field)
+            self.checkpoints.put_blob("joint_state", self._joint_state_bytes())
+
+    def _joint_state_bytes(self) -> bytes:
+        tensors = {f"depth.{v}": torch.from_numpy(d) for v, d in self.depth_targets.items()}
+        if self.hole_target is not None:
+            tensors["hole_target"] = self.hole_target.cpu()
+        return save_safetensors(tensors)
+
+    def _restore_joint_state(self, payload: bytes) -> None:
+        tensors = load_safetensors(payload)
+        self.depth_targets = {int(k.split(".")[1]): v.numpy() for k, v in tensors.items() if k.startswith("depth.")}
+        if "hole_target" in tensors:
+            self.hole_target = tensors["hole_target"].to(self.device)
+
+    # ------------------------------------------------------------------ loss terms
+    def _hole_terms(self, terms: dict[str, torch.Tensor]) -> None:
+        w = self.config.weights
+        if self.hole_target is None or self.config.hole_rays_per_batch == 0:
+            return
+        if w.depth == 0 and w.freespace == 0 and w.opacity == 0:
+            return
+        batch = self.bank.sample("hole", self.config.hole_rays_per_batch, self.generator)
+        out = self._render(batch.origins, batch.directions, batch.view_ids)
+        z = self.hole_target[torch.searchsorted(self.bank.hole, batch.pixels)]
+        target = z / batch.z_scale  # z-depth -> distance along the unit ray
+        terms["depth"] = depth_loss(out.distance, target)
+        terms["freespace"] = freespace_loss(out, target, self.config.freespace_margin)
+        terms["opacity"] = opacity_loss(out)
+
+    def _crop(self, view: int) -> SDSCrop:
+        if view not in self.crops:
+            resolution = int(self.prior.resolution)
+            render_res = min(self.config.sds_render_resolution or resolution, resolution)
+            context = float(getattr(self.prior, "crop_context", DEFAULT_CROP_CONTEXT))
+            self.crops[view] = make_crop(
+                view, self.views.images[view], self.views.holes[view], resolution, render_res, context, self.device
+            )
+        return self.crops[view]
+
+    def _sds_term(self, progress: float) -> torch.Tensor:
+        pick = torch.randint(0, len(self.hole_views), (self.config.sds_views_per_step,), generator=self.generator)
+        crops = [self._crop(self.hole_views[int(i)]) for i in pick]
+        xy = torch.cat([c.ray_xy for c in crops])
+        view = torch.cat([torch.full((c.ray_xy.shape[0],), c.view, device=self.device) for c in crops])
+        origins, directions = pixel_rays(self.bank.K[view], self.bank.c2w[view], xy)
+        out = self._render(origins, directions, view)
+        parts = torch.split(out.rgb, [c.ray_xy.shape[0] for c in crops])
+        rendered = torch.stack([compose_crop(c, rgb) for c, rgb in zip(crops, parts, strict=True)])
+        cond = torch.stack([c.cond for c in crops])
+        mask = torch.stack([c.mask for c in crops])
+        prior_device = torch.device(getattr(self.prior, "device", self.device))
+        result = self.prior.sds_loss(rendered.to(prior_device), cond.to(prior_device), mask.to(prior_device), progress)
+        # per hole pixel, so the weight does not depend on the prior's resolution or hole size
+        return result.loss.to(self.device) / mask.sum().clamp_min(1.0)
+
+    # ------------------------------------------------------------------ one step
+    def _lr(self, step: int) -> float:
+        return self.config.lr * self.config.lr_final_factor ** (step / max(self.config.steps - 1, 1))
+
+    def _step(self, step: int) -> dict[str, float] | None:
+        cfg = self.config
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._lr(step)
+        self.sampler.update(step, self.field.density)
+        t0 = self._sync()
+        terms: dict[str, torch.Tensor] = {}
+        batch = self.bank.sample("known", cfg.rays_per_batch, self.generator)
+        out = self._render(batch.origins, batch.directions, batch.view_ids)
+        terms["rgb"] = F.mse_loss(out.rgb, batch.rgb)
+        in_joint = self.joint and step >= cfg.warmup_steps
+        if in_joint:
+            self._hole_terms(terms)
+        t1 = self._sync()
+        self.timings["render_s"] += t1 - t0
+        if in_joint and cfg.weights.sds > 0 and (step - cfg.warmup_steps) % cfg.sds_every == 0:
+            progress = (step - cfg.warmup_steps) / max(cfg.steps - cfg.warmup_steps - 1, 1)
+            terms["sds"] = self._sds_term(progress)
+        t2 = self._sync()
+        self.timings["sds_s"] += t2 - t1
+        weights = cfg.weights.model_dump()
+        total = sum(weights[name] * value for name, value in terms.items())
+        values = {name: float(value.detach()) for name, value in terms.items()}
+        values["total"] = float(total.detach())
+        self.optimizer.zero_grad(set_to_none=True)
+        if not math.isfinite(values["total"]):
+            return None
+        total.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.field.parameters(), max_norm=1e6)
+        if not torch.isfinite(grad_norm):
+            self.optimizer.zero_grad(set_to_none=True)
+            return None
+        self.optimizer.step()
+        self.timings["backward_s"] += self._sync() - t2
+        return values
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save(self, step: int) -> None:
+        tensors = {f"field.{k}": v.detach().cpu() for k, v in self.field.state_dict().items()}
+        opt_tensors, groups = optimizer_tensors(self.optimizer)
+        tensors.update(opt_tensors)
+        tensors.update({f"sampler.{k}": v.cpu() for k, v in self.sampler.state_tensors().items()})
+        tensors["rng.torch"] = torch.get_rng_state()
+        tensors["rng.rays"] = self.generator.get_state()
+        if self.device.type == "cuda":
+            tensors["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        meta = {"param_groups": groups, "bad_steps": self.bad_steps}
+        losses = {name: values[:step] for name, values in self.losses.items()}
+        self.checkpoints.save(Checkpoint(step=step, tensors=tensors, meta=meta, losses=losses))
+
+    def _resume(self) -> int:
+        ckpt = self.checkpoints.latest() if self.checkpoints is not None else None
+        if ckpt is None:
+            return 0
+        field_state = {k[len("field.") :]: v for k, v in ckpt.tensors.items() if k.startswith("field.")}
+        self.field.load_state_dict(field_state)
+        restore_optimizer(self.optimizer, ckpt.tensors, ckpt.meta["param_groups"])
+        sampler_state = {
+            k[len("sampler.") :]: v.to(self.device) for k, v in ckpt.tensors.items() if k.startswith("sampler.")
+        }
+        if sampler_state:
+            self.sampler.load_state_tensors(sampler_state)
+        torch.set_rng_state(ckpt.tensors["rng.torch"])
+        self.generator.set_state(ckpt.tensors["rng.rays"])
+        if "rng.cuda" in ckpt.tensors and self.device.type == "cuda":
+            torch.cuda.set_rng_state(ckpt.tensors["rng.cuda"], self.device)
+        self.bad_steps = int(ckpt.meta["bad_steps"])
+        for name, values in ckpt.losses.items():
+            self.losses[name][: len(values)] = values
+        if self.joint and ckpt.step > self.config.warmup_steps:
+            self.warmup_field = self.checkpoints.get_blob("warmup_field")
+            state = self.checkpoints.get_blob("joint_state")
+            if state is not None:
+                self._restore_joint_state(state)
+        return ckpt.step
+
+    # ------------------------------------------------------------------ loop
+    def run(self) -> TrainResult:
+        cfg = self.config
+        start = self._resume()
+        consecutive_bad = 0
+        bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, desc="inpaint", dynamic_ncols=True)
+        for step in bar:
+            if self.joint and step == cfg.warmup_steps:
+                self._begin_joint()
+            try:
+                values = self._step(step)
+            except torch.OutOfMemoryError as exc:
+                raise InputError(
+                    f"out of GPU memory at step {step}: lower rays_per_batch ({cfg.rays_per_batch}), "
+                    f"hole_rays_per_batch ({cfg.hole_rays_per_batch}), sds_views_per_step "
+                    f"({cfg.sds_views_per_step}) or sds_render_resolution ({cfg.sds_render_resolution})"
+                ) from exc
+            if values is None:
+                self.bad_steps += 1
+                consecutive_bad += 1
+                if consecutive_bad >= cfg.max_bad_steps:
+                    raise TrainingDivergedError(
+                        f"stopped at step {step}: {consecutive_bad} steps in a row had NaN/inf losses or gradients "
+                        f"({self.bad_steps} in all); lower lr ({cfg.lr}) or the SDS weight ({cfg.weights.sds})"
+                    )
+            else:
+                consecutive_bad = 0
+                for name, value in values.items():
+                    self.losses[name][step] = value
+                if step % 10 == 0:
+                    bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)
+            if self.checkpoints is not None and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < cfg.steps:
+                self._save(step + 1)
+            if self.after_step is not None:
+                self.after_step(step)
+        bar.close()
+        if self.joint and self.warmup_field is None:  # warm-up longer than the run: the final field is it
+            self.warmup_field = field_to_bytes(self.field)
+        return TrainResult(
+            field=self.field,
+            losses=self.losses,
+            steps=cfg.steps,
+            bad_steps=self.bad_steps,
+            resumed_from=start,
+            warmup_field=self.warmup_field,
+            depth_targets=self.depth_targets,
+            timings=dict(self.timings),
+        )
