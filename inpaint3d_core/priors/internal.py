@@ -193,7 +193,8 @@ class InternalPrior:
             eps = self._eps(x, t.expand(x.shape[0]).to(self.device), hole, masked)
             x = scheduler.step(eps, t, x).prev_sample
         filled = torch.nn.functional.interpolate((x.clamp(-1, 1) + 1) / 2, size=size, mode="bilinear", antialias=True)
-        return image * (1.0 - hole_full) + filled.to(image) * hole_full
+        # where, not a blend: known pixels stay bit-exact even if a sample had non-finite values
+        return torch.where(hole_full > 0.5, filled.to(image), image)
 
     def to_bytes(self) -> bytes:
         """Safetensors bytes with the config and training summary in the metadata (for the store)."""

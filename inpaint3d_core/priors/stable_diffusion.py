@@ -226,7 +226,7 @@ class StableDiffusionInpaintPrior:
             output_type="pt",
         ).images
         filled = F.interpolate(filled.float().to(image.device), size=size, mode="bilinear", antialias=True)
-        return image * (1.0 - hole) + filled.clamp(0, 1) * hole
+        return torch.where(hole > 0.5, filled.clamp(0, 1).to(image), image)
 
 
 def build_random_sd2_inpaint(
@@ -239,34 +239,42 @@ def build_random_sd2_inpaint(
     GPU without the checkpoint; speed does not depend on the weights' values.
     """
     torch.manual_seed(seed)
-    with torch.device(device):
-        unet = UNet2DConditionModel(
-            sample_size=64,
-            in_channels=9,
-            out_channels=4,
-            block_out_channels=(320, 640, 1280, 1280),
-            layers_per_block=2,
-            down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-            up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-            attention_head_dim=(5, 10, 20, 20),
-            cross_attention_dim=1024,
-            use_linear_projection=True,
-            flip_sin_to_cos=True,
-            freq_shift=0,
-            act_fn="silu",
-            norm_num_groups=32,
-        )
-        vae = AutoencoderKL(
-            in_channels=3,
-            out_channels=3,
-            block_out_channels=(128, 256, 512, 512),
-            down_block_types=("DownEncoderBlock2D",) * 4,
-            up_block_types=("UpDecoderBlock2D",) * 4,
-            layers_per_block=2,
-            latent_channels=4,
-            sample_size=512,
-            scaling_factor=0.18215,
-        )
+    # Parameters are created directly on `device` in `dtype` (the default dtype is set for the
+    # construction only): no 3.5 GB float32 copy on the host, and no `.to(dtype)` cast, which
+    # diffusers warns about for models meant to be loaded with `torch_dtype`.
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device(device):
+            unet = UNet2DConditionModel(
+                sample_size=64,
+                in_channels=9,
+                out_channels=4,
+                block_out_channels=(320, 640, 1280, 1280),
+                layers_per_block=2,
+                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+                attention_head_dim=(5, 10, 20, 20),
+                cross_attention_dim=1024,
+                use_linear_projection=True,
+                flip_sin_to_cos=True,
+                freq_shift=0,
+                act_fn="silu",
+                norm_num_groups=32,
+            )
+            vae = AutoencoderKL(
+                in_channels=3,
+                out_channels=3,
+                block_out_channels=(128, 256, 512, 512),
+                down_block_types=("DownEncoderBlock2D",) * 4,
+                up_block_types=("UpDecoderBlock2D",) * 4,
+                layers_per_block=2,
+                latent_channels=4,
+                sample_size=512,
+                scaling_factor=0.18215,
+            )
+    finally:
+        torch.set_default_dtype(default_dtype)
     scheduler = DDIMScheduler(
         beta_start=0.00085,
         beta_end=0.012,
@@ -285,17 +293,18 @@ def build_random_sd2_inpaint(
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    return pipeline.to(device, dtype)
+    return pipeline
 
 
-def random_sd2_inpaint_prior(
-    device: str | torch.device = "cuda", dtype: torch.dtype = torch.float16, seed: int = 0, **kwargs
+def prior_without_text_encoder(
+    pipeline: StableDiffusionInpaintPipeline, seed: int = 0, **kwargs
 ) -> StableDiffusionInpaintPrior:
-    """`build_random_sd2_inpaint` wrapped as the real prior class, with random (1, 77, 1024) text
-    embeddings for the prompt and negative prompt (so guidance runs its two UNet branches)."""
-    pipeline = build_random_sd2_inpaint(device, dtype, seed)
+    """Wrap a pipeline that has no text encoder (e.g. `build_random_sd2_inpaint`) as the real prior
+    class, with random (1, 77, cross_attention_dim) embeddings for the prompt and the negative
+    prompt, so guidance runs its two distinct UNet branches as it does with real prompts."""
     generator = torch.Generator().manual_seed(seed)
-    cond, uncond = torch.randn(2, 1, 77, 1024, generator=generator)
+    dim = pipeline.unet.config.cross_attention_dim
+    cond, uncond = torch.randn(2, 1, 77, dim, generator=generator)
     return StableDiffusionInpaintPrior.from_pipeline(
         pipeline, prompt_embeds=cond, negative_prompt_embeds=uncond, seed=seed, **kwargs
     )

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
+from diffusers import StableDiffusionInpaintPipeline
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import InpaintingPrior
-from inpaint3d_core.priors.stable_diffusion import StableDiffusionInpaintPrior, resolve_model_source
+from inpaint3d_core.priors.stable_diffusion import (
+    StableDiffusionInpaintPrior,
+    build_random_sd2_inpaint,
+    prior_without_text_encoder,
+    resolve_model_source,
+)
 from inpaint3d_core.priors.tiny_models import TINY_RESOLUTION, build_tiny_sd_inpaint_pipeline
 from inpaint3d_core.sds import SDSConfig
 
@@ -100,3 +106,25 @@ def test_sds_config_reaches_the_prior(tiny_folder):
     p = StableDiffusionInpaintPrior.from_pretrained(str(tiny_folder), device="cpu", sds=cfg)
     out = p.sds_loss(torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64), _hole(64), progress=1.0)
     assert 300 <= out.timestep <= 320
+
+
+def test_sd2_architecture_builds_with_the_published_size():
+    """Built on the meta device (no memory, no time): parameter counts of SD-2-inpainting."""
+    pipeline = build_random_sd2_inpaint("meta", torch.float16)
+    assert sum(p.numel() for p in pipeline.unet.parameters()) == 865_925_124
+    assert sum(p.numel() for p in pipeline.vae.parameters()) == 83_653_863
+    assert pipeline.unet.dtype == torch.float16 and torch.get_default_dtype() == torch.float32
+    prior = prior_without_text_encoder(pipeline)
+    assert prior.resolution == 512
+    assert prior.prompt_embeds.shape == prior.negative_prompt_embeds.shape == (1, 77, 1024)
+
+
+def test_pipeline_without_text_encoder_runs_sds(tiny_folder):
+    """The wrapper the GPU floor benchmark uses, on the tiny pipeline loaded without its text model."""
+    pipeline = StableDiffusionInpaintPipeline.from_pretrained(
+        str(tiny_folder), text_encoder=None, tokenizer=None, local_files_only=True
+    )
+    prior = prior_without_text_encoder(pipeline)
+    rendered = torch.rand(1, 3, 64, 64, requires_grad=True)
+    prior.sds_loss(rendered, torch.rand(1, 3, 64, 64), _hole(64), progress=0.5).loss.backward()
+    assert rendered.grad.abs().sum() > 0
