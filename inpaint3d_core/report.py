@@ -62,8 +62,11 @@ def plot_per_view(per_view: list[dict], metric: str = "psnr") -> bytes | None:
     fig = Figure(figsize=(max(4.0, 0.35 * len(views) + 2), 3.0))
     ax = fig.add_subplot()
     x = np.arange(len(views))
-    ax.bar(x - 0.2, [v["full"][metric] for v in views], 0.4, label="full image")
-    bbox = [v.get("bbox", {}).get(metric, np.nan) for v in views]
+    full = np.array([v["full"][metric] for v in views], dtype=np.float64)
+    bbox = np.array([v.get("bbox", {}).get(metric, np.nan) for v in views], dtype=np.float64)
+    # A perfect view has infinite PSNR: no bar rather than a broken axis (the tables show "inf").
+    full[~np.isfinite(full)], bbox[~np.isfinite(bbox)] = np.nan, np.nan
+    ax.bar(x - 0.2, full, 0.4, label="full image")
     ax.bar(x + 0.2, bbox, 0.4, label="mask bounding box")
     ax.set_xticks(x, [str(v.get("name", v["view"])) for v in views], rotation=90, fontsize=7)
     ax.set_ylabel(metric.upper())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import warnings
 
 import imageio.v3 as iio
 import numpy as np
@@ -24,6 +25,10 @@ def test_plots_are_png():
     assert iio.imread(plot_per_view(PER_VIEW)).ndim == 3
     assert iio.imread(plot_losses({"rgb": np.geomspace(1, 0.01, 50), "sds": np.linspace(0, 1, 50)})).ndim == 3
     assert plot_per_view([]) is None and plot_losses({}) is None
+    perfect = [{"view": 0, "full": {"psnr": float("inf")}, "bbox": {"psnr": float("inf")}}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert iio.imread(plot_per_view(PER_VIEW + perfect)).ndim == 3
 
 
 def test_report_embeds_stills_videos_plots_and_tables():
