@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from stages import evaluate, render
+from stages import evaluate, ingest, inpaint, masks, poses, render
 
-PIPELINE: tuple = (render, evaluate)
+PIPELINE: tuple = (ingest, poses, masks, inpaint, render, evaluate)

@@ -1,0 +1,219 @@
+"""Inpaint stage: one NeRF optimised with reconstruction + SDS from a 2D inpainting prior + hole depth.
+
+Methods (the baselines go through the same stage so they are trained and stored identically):
+- joint: the paper's method (reconstruction warm-up, then reconstruction + SDS + depth terms).
+- recon_only: rays through the (dilated) masks dropped, no prior: what a NeRF alone makes of
+  the hole.
+- per_view: every training view inpainted on its own with the prior's `inpaint`, then a NeRF
+  fit to the filled images (the paper's baseline).
+- classical: the same with OpenCV inpainting (no weights needed).
+
+Writes into the `inpaint` group: `field_weights` (safetensors bytes) and `warmup_field_weights`
+(the reconstruction-only field at the end of the warm-up, joint only), `attrs.field` and
+`attrs.render` (to rebuild them: `inpaint3d_core.nerf.model.load_trained`), `losses/<term>`
+(one value per step, NaN where the term was not computed), `depth_targets/<i>` (filled hole
+z-depth per training view with a hole, joint only), `prior_weights` (InternalPrior safetensors,
+reused by the per-view baseline and previews), and a summary.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field
+
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.joint.checkpoint import CheckpointStore
+from inpaint3d_core.joint.config import JointConfig, LossWeights, PresetName, preset
+from inpaint3d_core.joint.rays import TrainingViews
+from inpaint3d_core.joint.trainer import JointTrainer
+from inpaint3d_core.nerf.model import FIELD_KEY, WARMUP_FIELD_KEY, field_to_bytes
+from inpaint3d_core.priors.base import InpaintingPrior
+from inpaint3d_core.priors.factory import PriorConfig, build_prior
+from inpaint3d_core.scene import load_masks, load_posed_views
+from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.store import SceneStore, write_bytes, write_views
+
+SPEC = StageSpec("inpaint", 1, upstream=("ingest", "poses", "masks"), packages=("diffusers", "nerfacc"))
+
+PRIOR_KEY = "prior_weights"
+
+
+class Config(StageConfig):
+    preset: PresetName = Field("quick", description="Sizes and step counts: quick (CPU, minutes) or full (GPU).")
+    steps_scale: float = Field(1.0, description="Multiplies every step count of the preset.", gt=0)
+    method: Literal["joint", "recon_only", "per_view", "classical"] = Field(
+        "joint", description="joint (the method) or a baseline: recon_only, per_view, classical."
+    )
+    prior: Literal["internal", "stable_diffusion"] = Field(
+        "internal", description="2D inpainting prior: trained on this capture (internal) or a diffusers model."
+    )
+    prior_model: str | None = Field(
+        None, description="Stable Diffusion inpainting hub id or local folder (default: the prior's default)."
+    )
+    prior_preset: Literal["tiny", "quick", "full"] | None = Field(
+        None, description="InternalPrior size preset (default: the stage preset)."
+    )
+    prompt: str = Field("", description="Text prompt for replacement (stable_diffusion only).")
+    negative_prompt: str = Field("", description="Negative prompt (stable_diffusion only).")
+    guidance_scale: float = Field(7.5, description="Classifier-free guidance scale (stable_diffusion).", ge=0)
+    weights: LossWeights = Field(default_factory=LossWeights, description="Loss term weights.")
+    depth_supervision: bool = Field(True, description="Fill the hole's depth from the warm-up and supervise it.")
+    rays_per_batch: int | None = Field(None, description="Override the preset's rays per step.", ge=1)
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when available.")
+    seed: int = Field(0, description="Seed of initialisation, ray sampling and the prior.")
+
+
+def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
+    return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force=force)
+
+
+def choose_device(config: Config) -> torch.device:
+    """CUDA when there is one; the CPU with a warning otherwise, or an error for the full preset."""
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise InputError("inpaint: --device cuda was asked for but no CUDA GPU is available; use --device cpu")
+    if config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available()):
+        if config.preset == "full" and config.device == "auto":
+            raise InputError(
+                "inpaint: the 'full' preset needs a CUDA GPU and none is available; use --preset quick "
+                "(or --device cpu to force it, expect hours)"
+            )
+        warnings.warn("inpaint: no CUDA GPU, training on the CPU (slow beyond toy sizes)", stacklevel=2)
+        return torch.device("cpu")
+    return torch.device("cuda")
+
+
+def joint_config(config: Config) -> JointConfig:
+    overrides = {"weights": config.weights, "seed": config.seed}
+    if not config.depth_supervision:
+        overrides["depth_fill"] = "none"
+    if config.rays_per_batch is not None:
+        overrides["rays_per_batch"] = config.rays_per_batch
+    return preset(config.preset, config.steps_scale, **overrides)
+
+
+def load_training_views(store: SceneStore) -> tuple[TrainingViews, np.ndarray, float, float]:
+    """Registered views with role "train", their dilated masks as holes, and near/far planes."""
+    posed = load_posed_views(store)
+    masks = load_masks(store, dilated=True)
+    index = posed.indices("train")
+    if len(index) == 0:
+        raise InputError(f"{store.url}: no registered training views; rerun the poses stage or check view roles")
+    images = [posed.image(int(i)) for i in index]
+    holes = [np.asarray(masks[int(i)]) > 0 for i in index]
+    for i, image, hole in zip(index, images, holes, strict=True):
+        if hole.shape != image.shape[:2]:
+            raise InputError(
+                f"view {posed.views[int(i)].name}: mask {hole.shape} does not match image {image.shape[:2]}; "
+                "rerun the masks stage"
+            )
+    views = TrainingViews(images, holes, posed.cameras.K[index], posed.cameras.c2w[index])
+    bounds = posed.near_far[index]
+    return views, index, float(bounds[:, 0].min()), float(bounds[:, 1].max())
+
+
+def prior_config(config: Config) -> PriorConfig:
+    """The priors' own config from the stage options (the stage keeps them flat for the CLI/job files)."""
+    options = {
+        "kind": config.prior,
+        "guidance_scale": config.guidance_scale,
+        "prompt": config.prompt,
+        "negative_prompt": config.negative_prompt,
+        "internal_preset": config.prior_preset or config.preset,
+        "seed": config.seed,
+    }
+    if config.prior_model is not None:
+        options["model"] = config.prior_model
+    return PriorConfig(**options)
+
+
+def _build_prior(config: Config, views: TrainingViews, device: torch.device, ctx: StageContext) -> InpaintingPrior:
+    """Load or train the prior; an InternalPrior trained before an interruption is reused from scratch."""
+    scratch = CheckpointStore(ctx.scratch())
+    masks = [hole.astype(np.uint8) for hole in views.holes]
+    prior = build_prior(
+        prior_config(config),
+        device,
+        training_data=(views.images, masks),
+        internal_weights=scratch.get_blob("prior_internal"),
+    )
+    if hasattr(prior, "to_bytes"):
+        scratch.put_blob("prior_internal", prior.to_bytes())
+    return prior
+
+
+def _compute(ctx: StageContext, config: Config) -> dict:
+    start = time.perf_counter()
+    device = choose_device(config)
+    views, index, near, far = load_training_views(ctx.store)
+    jc = joint_config(config)
+    if config.method == "joint" and not views.views_with_holes():
+        raise InputError("inpaint: every training view's mask is empty; nothing to inpaint (check the masks stage)")
+    prior = None
+    if config.method in ("joint", "per_view"):
+        t0 = time.perf_counter()
+        prior = _build_prior(config, views, device, ctx)
+        ctx.timings["prior_s"] = time.perf_counter() - t0
+        if hasattr(prior, "to_bytes"):
+            write_bytes(ctx.group, PRIOR_KEY, prior.to_bytes())
+    if config.method in ("per_view", "classical"):
+        from inpaint3d_core.baselines import fill_views_classical, fill_views_with_prior
+
+        masks = [hole.astype(np.uint8) for hole in views.holes]
+        if config.method == "per_view":
+            filled = fill_views_with_prior(prior, views.images, masks, seed=config.seed)
+        else:
+            filled = fill_views_classical(views.images, masks)
+        write_views(ctx.group, "filled_images", filled)
+        # fit the filled images everywhere: no hole left, no prior in the loop
+        views = TrainingViews(filled, [np.zeros_like(h) for h in views.holes], views.K, views.c2w)
+        prior = None
+    trainer = JointTrainer(
+        views,
+        jc,
+        prior if config.method == "joint" else None,
+        device,
+        near=jc.near_scale * near,
+        far=jc.far_scale * far,
+        checkpoints=CheckpointStore(ctx.scratch()),
+    )
+    t0 = time.perf_counter()
+    result = trainer.run()
+    ctx.timings["train_s"] = time.perf_counter() - t0
+    ctx.timings.update(result.timings)
+
+    group = ctx.group
+    write_bytes(group, FIELD_KEY, field_to_bytes(result.field))
+    if result.warmup_field is not None:
+        write_bytes(group, WARMUP_FIELD_KEY, result.warmup_field)
+    group.attrs["field"] = result.field.config.model_dump(mode="json")
+    group.attrs["render"] = trainer.render_settings.model_dump(mode="json")
+    group.attrs["train_views"] = [int(i) for i in index]
+    losses = group.require_group("losses")
+    for name, values in result.losses.items():
+        losses.create_array(name, data=values.astype(np.float32), overwrite=True)
+    if result.depth_targets:
+        targets = group.require_group("depth_targets")
+        for view, depth in result.depth_targets.items():
+            targets.create_array(f"{int(index[view]):05d}", data=depth.astype(np.float32), overwrite=True)
+
+    def final(term: str) -> float | None:
+        values = result.losses[term]
+        tail = values[np.isfinite(values)][-max(1, jc.steps // 20) :]
+        return float(tail.mean()) if len(tail) else None
+
+    return {
+        "method": config.method,
+        "prior": config.prior if config.method in ("joint", "per_view") else None,
+        "steps": result.steps,
+        "resumed_from": result.resumed_from,
+        "skipped_steps": result.bad_steps,
+        "final_losses": {term: final(term) for term in result.losses},
+        "views": len(index),
+        "device": str(device),
+        "seconds": time.perf_counter() - start,
+    }

@@ -1,0 +1,101 @@
+"""The inpaint stage on the tiny synthetic store: every method, the stored outputs, resume, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.nerf.model import load_trained
+from inpaint3d_core.scene import load_posed_views
+from inpaint3d_core.store import read_views
+from stages import inpaint as stage
+
+# 6 steps (3 of warm-up, a checkpoint after each), 64 rays: seconds on 2 CPU cores
+TOY = dict(steps_scale=0.01, rays_per_batch=64, prior_preset="tiny", device="cpu")
+
+
+def _render_view0(store, which="final"):
+    posed = load_posed_views(store)
+    model = load_trained(store, device="cpu", which=which)
+    w, h = posed.views[0].width, posed.views[0].height
+    return model.render_view(posed.cameras.K[0], posed.cameras.c2w[0], w, h)
+
+
+def test_joint_with_internal_prior_stores_a_loadable_field_and_its_artifacts(synthetic_store):
+    result = stage.run(synthetic_store, stage.Config(**TOY))
+    summary = result.summary
+    assert summary["method"] == "joint" and summary["steps"] == 6 and summary["skipped_steps"] == 0
+    assert summary["device"] == "cpu" and summary["final_losses"]["sds"] is not None
+    group = synthetic_store.read("inpaint")
+    assert set(group["losses"].array_keys()) == {"rgb", "sds", "depth", "freespace", "opacity", "total"}
+    assert group["losses"]["rgb"].shape == (6,)
+    assert "prior_weights" in set(group.array_keys())
+    assert len(list(group["depth_targets"].array_keys())) > 0
+    final, warmup = _render_view0(synthetic_store), _render_view0(synthetic_store, "warmup")
+    assert final["rgb"].shape == (36, 48, 3) and np.isfinite(final["depth"]).all()
+    assert not np.allclose(final["rgb"], warmup["rgb"])
+    # the same config again is a cache hit
+    assert stage.run(synthetic_store, stage.Config(**TOY)).skipped
+
+
+@pytest.mark.parametrize("method", ["recon_only", "classical"])
+def test_baseline_methods_go_through_the_same_stage(synthetic_store, method):
+    stage.run(synthetic_store, stage.Config(method=method, **TOY))
+    group = synthetic_store.read("inpaint")
+    assert "warmup_field_weights" not in set(group.array_keys())
+    assert np.isnan(np.asarray(group["losses"]["sds"][...])).all()
+    if method == "classical":
+        filled = read_views(group, "filled_images")
+        assert len(filled) == 8 and filled[0].dtype == np.uint8
+    assert _render_view0(synthetic_store)["rgb"].shape == (36, 48, 3)
+
+
+def test_per_view_baseline_fills_with_the_prior(synthetic_store):
+    stage.run(synthetic_store, stage.Config(method="per_view", **TOY))
+    group = synthetic_store.read("inpaint")
+    assert "prior_weights" in set(group.array_keys())
+    posed = load_posed_views(synthetic_store)
+    masks = synthetic_store.read("masks")
+    hole = np.asarray(masks["dilated"]["00000"][...]) > 0
+    filled = read_views(group, "filled_images")[0]
+    np.testing.assert_array_equal(filled[~hole], posed.image(0)[~hole])
+
+
+def test_joint_step_with_a_tiny_stable_diffusion_checkpoint(synthetic_store, tmp_path):
+    from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
+
+    folder = build_tiny_sd_inpaint_pipeline(tmp_path / "tiny-sd")
+    config = stage.Config(
+        prior="stable_diffusion", prior_model=str(folder), prompt="a wooden floor", **{**TOY, "prior_preset": None}
+    )
+    result = stage.run(synthetic_store, config)
+    sds = np.asarray(synthetic_store.read("inpaint")["losses"]["sds"][...])
+    assert np.isfinite(sds[3::2]).all() and result.summary["skipped_steps"] == 0  # SDS every 2nd joint step
+
+
+def test_killed_run_resumes_from_the_stage_checkpoint(synthetic_store, monkeypatch):
+    class Crashing(stage.JointTrainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.after_step = self._crash
+
+        def _crash(self, step):
+            if step == 3:
+                raise KeyboardInterrupt
+
+    config = stage.Config(method="recon_only", **TOY)
+    monkeypatch.setattr(stage, "JointTrainer", Crashing)
+    with pytest.raises(KeyboardInterrupt):
+        stage.run(synthetic_store, config)
+    assert synthetic_store.record("inpaint") is None
+    monkeypatch.undo()
+    result = stage.run(synthetic_store, config)
+    assert result.summary["resumed_from"] == 4  # the checkpoint written after step 3
+
+
+def test_full_preset_without_cuda_and_prompt_with_internal_prior_are_clear_errors(synthetic_store):
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="full.*CUDA"):
+            stage.run(synthetic_store, stage.Config(preset="full"))
+    with pytest.raises(InputError, match="internal prior has no text input"):
+        stage.run(synthetic_store, stage.Config(prompt="a chair", **TOY))
