@@ -1,0 +1,578 @@
+"""Propagate a region marked on one (or a few) reference views to every view, through 3D.
+
+How, and why each step:
+1. Select the object's 3D points. The reference mask picks the scene points that are *visible*
+   in the reference view and project inside it (the seeds: the object's visible surface). The
+   object's hidden back lies in the same viewing cone a little further away, so points in the
+   cone within a depth slab behind the seeds join them (the slab is as deep as the seeds are
+   wide: objects are about as deep as they are wide). Surfaces that run through the cone and
+   continue well outside it (the floor or table the object stands on, a wall right behind it)
+   are not the object: their points are dropped by a plane test. Isolated points are dropped
+   as outliers.
+2. Project the object's points into each view and rasterise their alpha shape (Delaunay
+   triangles with short edges), closed and hole-filled: the silhouette, without the inflation
+   that splatting discs would add.
+3. Carve what hides the object: scene points that are visible in that view, not the object, and
+   nearer than the object there (an occluder) cut their own alpha shape out of the silhouette.
+   With a depth map (e.g. rendered NeRF depth) the test is per pixel instead.
+4. Optionally ask SAM (prompts derived per view: positives on visible object points, negatives
+   on visible background points just outside, a box around the projection) and keep SAM's mask
+   unless it disagrees strongly with the projection, in which case the view is flagged and the
+   projection kept.
+
+"Visible" comes from the depth maps when given, otherwise from the sparse points' tracks (a
+point is visible in the views that observed it), otherwise every point in front of the camera
+counts as visible. Occluded points never prompt SAM.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.spatial import Delaunay, QhullError, cKDTree
+from tqdm import tqdm
+
+from inpaint3d_core.cameras import Cameras
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.masks import morphology
+from inpaint3d_core.segment import SamPrompt
+
+log = logging.getLogger(__name__)
+
+# Point spacing is measured to the k-th neighbour: SfM points come in clumps (several features on
+# one texture blob), and the nearest neighbour alone would call a sparsely covered view dense.
+_SPACING_NEIGHBOUR = 4
+
+
+class PropagationSettings(BaseModel):
+    """Knobs of the 3D propagation; the defaults suit synthetic scenes and turntable/orbit captures."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reference_erode: float = Field(
+        0.005,
+        ge=0.0,
+        description="Erode reference masks by this fraction of the image size before picking visible seeds, "
+        "so edge pixels do not grab background.",
+    )
+    min_seed_points: int = Field(8, ge=3, description="Fewest visible points a reference mask must select.")
+    depth_slab: float = Field(
+        1.0, ge=0.0, description="Depth behind the seeds (in units of the seeds' width) that still counts as object."
+    )
+    plane_tolerance: float = Field(
+        0.02, gt=0.0, description="Distance to a support plane (fraction of the object's size) treated as on it."
+    )
+    grow_factor: float = Field(
+        1.5, ge=0.0, description="Hop length (in units of the seeds' point spacing) when growing into unseen parts."
+    )
+    grow_limit: float = Field(
+        1.5, ge=0.0, description="Growth stays within this many object sizes of the seeds' centre."
+    )
+    max_planes: int = Field(2, ge=0, description="At most this many support planes (floor, wall) are removed.")
+    alpha_factor: float = Field(
+        4.0, gt=0.0, description="Alpha-shape edge limit in units of the median projected point spacing."
+    )
+    alpha_fraction: float = Field(
+        0.15, ge=0.0, description="Alpha-shape edge limit at least this fraction of the projected object's size."
+    )
+    closing_px: int = Field(2, ge=0, description="Morphological closing of the projected silhouette.")
+    occluder_gap: float = Field(
+        0.1, ge=0.0, description="An occluder is at least this far (fraction of the object's size) from the object."
+    )
+    min_occluder_points: int = Field(
+        5, ge=1, description="Fewest visible points a cluster needs to be carved out as an occluder."
+    )
+    unexplained_reach: float = Field(
+        0.3, ge=0.0, description="How far (fraction of the silhouette's size) unexplained pixels are claimed."
+    )
+    min_background_cover: float = Field(
+        0.5, ge=0.0, le=1.0, description="Claim only where visible points cover this much of the surroundings."
+    )
+    depth_tolerance: float = Field(0.03, ge=0.0, description="Relative depth slack of the visibility test.")
+    sam_positive_points: int = Field(6, ge=1, description="Positive SAM prompts per view.")
+    sam_negative_points: int = Field(6, ge=0, description="Negative SAM prompts per view.")
+    sam_min_agreement: float = Field(
+        0.6, ge=0.0, le=1.0, description="Below this IoU with the projection, SAM's mask is rejected for a view."
+    )
+
+
+@dataclass
+class ScenePoints:
+    """Scene points in the normalised frame and what sees them.
+
+    observed: (P, N) bool, point p was observed in view n (from SfM tracks), or None.
+    depths: per-view (H, W) z-depth maps (None entries allowed); when present they decide visibility.
+    """
+
+    xyz: np.ndarray
+    cameras: Cameras
+    observed: np.ndarray | None = None
+    depths: Sequence[np.ndarray | None] | None = None
+
+    def project(self, view: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pixel xy (P, 2), depth (P,), and whether the point lands in the image in front of the camera."""
+        uv, z = self.cameras.project(self.xyz, view)
+        w, h = self.cameras.width[view], self.cameras.height[view]
+        inside = (z > 1e-6) & np.isfinite(uv).all(axis=1)
+        inside &= (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
+        return uv, z, inside
+
+    def depth(self, view: int) -> np.ndarray | None:
+        return None if self.depths is None else self.depths[view]
+
+    def visible(self, view: int, tolerance: float) -> np.ndarray:
+        """(P,) bool: the point is in the image and not hidden behind other surfaces."""
+        uv, z, inside = self.project(view)
+        depth = self.depth(view)
+        if depth is not None:
+            ix = np.clip(uv[:, 0].astype(np.int64, copy=False), 0, depth.shape[1] - 1)
+            iy = np.clip(uv[:, 1].astype(np.int64, copy=False), 0, depth.shape[0] - 1)
+            safe = np.where(inside, 1, 0)
+            surface = depth[iy * safe, ix * safe]
+            return inside & (z <= surface * (1 + tolerance))
+        if self.observed is not None:
+            return inside & self.observed[:, view]
+        return inside
+
+
+def observed_matrix(track_views: np.ndarray, track_offsets: np.ndarray, n_views: int) -> np.ndarray:
+    """(P, N) bool from COLMAP-style tracks (views of point p: track_views[off[p]:off[p+1]])."""
+    n_points = len(track_offsets) - 1
+    owner = np.repeat(np.arange(n_points), np.diff(track_offsets))
+    out = np.zeros((n_points, n_views), dtype=bool)
+    out[owner, track_views] = True
+    return out
+
+
+def points_from_depths(
+    cameras: Cameras, depths: Sequence[np.ndarray | None], stride: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """A scene point cloud from depth maps (every `stride`-th pixel), with who observed each point.
+
+    For scenes without sparse points once a NeRF exists: rendered depth stands in for SfM.
+    """
+    xyz, owner = [], []
+    for view, depth in enumerate(depths):
+        if depth is None:
+            continue
+        ys, xs = np.mgrid[stride // 2 : depth.shape[0] : stride, stride // 2 : depth.shape[1] : stride]
+        z = depth[ys, xs].reshape(-1)
+        keep = np.isfinite(z) & (z > 0)
+        pix = np.stack([xs.reshape(-1) + 0.5, ys.reshape(-1) + 0.5, np.ones(xs.size)], axis=-1)[keep]
+        cam = (pix @ np.linalg.inv(cameras.K[view]).T) * z[keep, None]
+        c2w = cameras.c2w[view]
+        xyz.append(cam @ c2w[:3, :3].T + c2w[:3, 3])
+        owner.append(np.full(len(cam), view))
+    if not xyz:
+        raise InputError("no depth map given: cannot build scene points from depth")
+    xyz_all, owner_all = np.concatenate(xyz), np.concatenate(owner)
+    observed = np.zeros((len(xyz_all), len(cameras)), dtype=bool)
+    observed[np.arange(len(xyz_all)), owner_all] = True
+    return xyz_all, observed
+
+
+# ---------------------------------------------------------------------------- 1. object points
+def _fit_plane(points: np.ndarray, rng: np.random.Generator, tolerance: float, iters: int = 200):
+    """RANSAC plane (normal, offset) with the most inliers, or None with fewer than 3 points."""
+    if len(points) < 3:
+        return None, np.zeros(len(points), bool)
+    best, best_inliers = None, np.zeros(len(points), bool)
+    for _ in range(iters):
+        a, b, c = points[rng.choice(len(points), 3, replace=False)]
+        normal = np.cross(b - a, c - a)
+        norm = np.linalg.norm(normal)
+        if norm < 1e-12:
+            continue
+        normal /= norm
+        inliers = np.abs((points - a) @ normal) <= tolerance
+        if inliers.sum() > best_inliers.sum():
+            best, best_inliers = (normal, float(normal @ a)), inliers
+    return best, best_inliers
+
+
+def _support_planes(scene: ScenePoints, seeds: np.ndarray, size: float, settings: PropagationSettings) -> np.ndarray:
+    """(P,) bool: points near the object lying on planes that continue well beyond it (floor, wall).
+
+    The dominant planes among the points around the object are found by RANSAC; one counts as
+    support when a good share of its inliers lie farther from the object's centre than the object
+    is large (an object's own flat face does not reach that far) and it holds only a minority of
+    the seeds.
+    """
+    rng = np.random.default_rng(0)
+    center = np.median(scene.xyz[seeds], axis=0)
+    distance = np.linalg.norm(scene.xyz - center, axis=1)
+    near = distance <= 3.0 * size
+    pool = near & ~seeds
+    on_plane = np.zeros(len(scene.xyz), dtype=bool)
+    tol = settings.plane_tolerance * size
+    for _ in range(settings.max_planes):
+        plane, _ = _fit_plane(scene.xyz[pool], rng, tol)
+        if plane is None:
+            break
+        normal, offset = plane
+        inlier = near & (np.abs(scene.xyz @ normal - offset) <= tol)
+        reaches_beyond = (inlier & (distance > size)).sum() >= 0.3 * inlier.sum()
+        if reaches_beyond and (inlier & seeds).sum() <= 0.3 * seeds.sum():
+            on_plane |= inlier
+        pool &= ~inlier
+    return on_plane
+
+
+def _drop_outliers(xyz: np.ndarray, k: int = 8, n_std: float = 2.5) -> np.ndarray:
+    """(M,) bool: points whose mean distance to their k neighbours is not unusually large."""
+    if len(xyz) <= k + 1:
+        return np.ones(len(xyz), bool)
+    dist, _ = cKDTree(xyz).query(xyz, k=k + 1)
+    mean = dist[:, 1:].mean(axis=1)
+    return mean <= np.median(mean) + n_std * 1.4826 * np.median(np.abs(mean - np.median(mean))) + 1e-12
+
+
+def select_object_points(
+    scene: ScenePoints, references: Mapping[int, np.ndarray], settings: PropagationSettings
+) -> np.ndarray:
+    """(P,) bool: the scene points that belong to the object marked by the reference masks."""
+    selected = np.zeros(len(scene.xyz), dtype=bool)
+    for view, ref_mask in references.items():
+        erode_px = max(1, int(round(settings.reference_erode * max(ref_mask.shape))))
+        uv, z, inside = scene.project(view)
+        px = np.clip(uv, 0, [ref_mask.shape[1] - 1, ref_mask.shape[0] - 1]).astype(np.int64) * inside[:, None]
+
+        def lands_in(mask: np.ndarray, px: np.ndarray = px, inside: np.ndarray = inside) -> np.ndarray:
+            return inside & (mask[px[:, 1], px[:, 0]] > 0)
+
+        in_mask = lands_in(ref_mask)
+        visible = scene.visible(view, settings.depth_tolerance)
+        seeds = lands_in(morphology.erode(ref_mask, erode_px)) & visible
+        if seeds.sum() < settings.min_seed_points:
+            raise InputError(
+                f"reference mask of view {view} selects only {int(seeds.sum())} visible 3D points "
+                f"(need {settings.min_seed_points}): the mask is too small or misplaced, or the scene has too "
+                "few points there; draw a larger mask or use SAM"
+            )
+        seed_xyz = scene.xyz[seeds]
+        center = np.median(seed_xyz, axis=0)
+        size = 2.0 * float(np.percentile(np.linalg.norm(seed_xyz - center, axis=1), 90))
+        z_lo, z_hi = np.percentile(z[seeds], [2, 98])
+        slab = settings.depth_slab * size
+        candidates = in_mask & (z >= z_lo - 0.05 * size) & (z <= z_hi + slab)
+        on_planes = _support_planes(scene, seeds, size, settings)
+        idx = np.flatnonzero((candidates | seeds) & ~on_planes)
+        keep = _drop_outliers(scene.xyz[idx])
+        chosen = np.zeros(len(scene.xyz), dtype=bool)
+        chosen[idx[keep]] = True
+        chosen |= seeds & ~on_planes
+        # Parts the reference view could not see at all (outside its cone: a handle, a base)
+        # join when they touch the selection; what the reference view saw outside its mask is
+        # known background and never joins, nor do support planes.
+        background = visible & inside & ~lands_in(morphology.dilate(ref_mask, erode_px))
+        reachable = ~background & ~on_planes
+        reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
+        selected |= _grow(scene.xyz, chosen, reachable, _spacing(scene.xyz[chosen]) * settings.grow_factor)
+    return selected
+
+
+def _spacing(xyz: np.ndarray) -> float:
+    """Typical distance between neighbouring points (median distance to the k-th neighbour)."""
+    k = min(_SPACING_NEIGHBOUR, len(xyz) - 1)
+    return float(np.median(cKDTree(xyz).query(xyz, k=k + 1)[0][:, k]))
+
+
+def _grow(xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: float) -> np.ndarray:
+    """(P,) bool: `start` plus every reachable point connected to it by hops shorter than `radius`."""
+    grown = start.copy()
+    pool = np.flatnonzero(reachable & ~start)
+    if len(pool) == 0 or radius <= 0:
+        return grown
+    tree = cKDTree(xyz[pool])
+    frontier = xyz[start]
+    while len(frontier):
+        hits = {j for near in tree.query_ball_point(frontier, radius) for j in near}
+        new = np.array([j for j in hits if not grown[pool[j]]], dtype=np.int64)
+        if len(new) == 0:
+            break
+        grown[pool[new]] = True
+        frontier = xyz[pool[new]]
+    return grown
+
+
+# ---------------------------------------------------------------------------- 2. silhouettes
+def alpha_shape_mask(uv: np.ndarray, width: int, height: int, alpha_factor: float, alpha_fraction: float) -> np.ndarray:
+    """uint8 (H, W): union of the Delaunay triangles of `uv` whose edges are all short.
+
+    The edge limit is `alpha_factor` times the median point spacing (so it adapts to how densely
+    the points cover the view), but at least `alpha_fraction` of the points' overall size (the
+    square root of their convex hull's area), because SfM points are clumpy: dense on texture,
+    absent on plain paint. Points outside any kept triangle mark their own pixel.
+    """
+    mask = np.zeros((height, width), np.uint8)
+    if len(uv) == 0:
+        return mask
+    # One point per pixel is all the outline can resolve; clumps otherwise slow Delaunay down.
+    uv = np.unique(np.floor(uv), axis=0) + 0.5
+    shift = 4  # sub-pixel precision for cv2 drawing (coordinates * 16)
+    scale = 1 << shift
+    if len(uv) >= 4:
+        k = min(_SPACING_NEIGHBOUR, len(uv) - 1)
+        spacing = float(np.median(cKDTree(uv).query(uv, k=k + 1)[0][:, k]))
+        extent = np.sqrt(max(cv2.contourArea(cv2.convexHull(uv.astype(np.float32))), 1.0))
+        limit = max(alpha_factor * spacing, alpha_fraction * extent, 1.5)
+        try:
+            tri = Delaunay(uv)
+        except QhullError:
+            tri = None
+        if tri is not None:
+            corners = uv[tri.simplices]
+            edges = np.linalg.norm(corners - np.roll(corners, 1, axis=1), axis=-1).max(axis=1)
+            kept = corners[edges <= limit] - 0.5
+            # fillPoly's even-odd rule can drop a pixel on an edge shared by two triangles; the
+            # closing in `silhouette` restores those.
+            cv2.fillPoly(mask, list(np.round(kept * scale).astype(np.int32)), 1, shift=shift)
+    px = np.clip(uv.astype(np.int64), 0, [width - 1, height - 1])
+    mask[px[:, 1], px[:, 0]] = 1
+    return mask
+
+
+def silhouette(uv: np.ndarray, width: int, height: int, settings: PropagationSettings) -> np.ndarray:
+    """Alpha shape, closed and hole-filled: the object's projected outline."""
+    mask = alpha_shape_mask(uv, width, height, settings.alpha_factor, settings.alpha_fraction)
+    return morphology.fill_holes(morphology.close(mask, settings.closing_px))
+
+
+def claim_unexplained(mask: np.ndarray, background_uv: np.ndarray, settings: PropagationSettings) -> np.ndarray:
+    """Add to `mask` the pixels next to it that no visible background point explains.
+
+    Why: SfM only keeps points seen by two or more views, so a strip of the object that only
+    this view sees has no points, and the projected silhouette stops short of it. Where the
+    background around the object is densely covered by visible points, a gap in that cover
+    touching the silhouette can only be more object. Where the background is bare (plain walls,
+    a studio backdrop) nothing is claimed.
+    """
+    if not mask.any() or len(background_uv) < 8 or settings.unexplained_reach <= 0:
+        return mask
+    h, w = mask.shape
+    reach = max(1.0, settings.unexplained_reach * np.sqrt(mask.sum()))
+    distance = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 5)
+    ring = ((distance > 0) & (distance <= reach)).astype(np.uint8)
+    px = np.clip(background_uv.astype(np.int64), 0, [w - 1, h - 1])
+    near = distance[px[:, 1], px[:, 0]] <= 2 * reach
+    if near.sum() < 8:
+        return mask
+    dots = np.zeros_like(mask)
+    dots[px[near, 1], px[near, 0]] = 1
+    radius = max(1, int(np.ceil(_spacing(background_uv[near]))))
+    explained = morphology.dilate(dots, radius)
+    if (ring & explained).sum() < settings.min_background_cover * ring.sum():
+        return mask
+    # A gap is claimed only when explained background closes it off before the reach ends: a
+    # gap running out to the edge of the ring is bare background, not a strip of the object.
+    gap = ring & (1 - explained)
+    n_labels, labels = cv2.connectedComponents(gap)
+    open_ended = np.unique(labels[(gap > 0) & (distance > reach - 1.5)])
+    closed_off = np.ones(n_labels, bool)
+    closed_off[open_ended] = False
+    closed_off[0] = False
+    return (mask | closed_off[labels]).astype(np.uint8)
+
+
+def carve_occluders(
+    mask: np.ndarray,
+    scene: ScenePoints,
+    view: int,
+    object_points: np.ndarray,
+    visible: np.ndarray,
+    settings: PropagationSettings,
+) -> np.ndarray:
+    """Remove from `mask` what hides the object in this view.
+
+    An occluder is a visible surface nearer than the object at that pixel *and* separated from
+    the object in 3D by more than `occluder_gap` of its size: a surface touching the selected
+    points is more likely a part of the object the reference view never saw than something in
+    front of it.
+    """
+    uv, z, inside = scene.project(view)
+    h, w = mask.shape
+    obj = object_points & inside
+    if obj.sum() < 4 or not mask.any():
+        return mask
+    obj_xyz = scene.xyz[object_points]
+    gap = settings.occluder_gap * 2.0 * float(np.percentile(np.linalg.norm(obj_xyz - obj_xyz.mean(0), axis=1), 90))
+    tree_3d = cKDTree(obj_xyz)
+    # Object depth near a pixel: the nearest of the object's projected points (k of them, min z).
+    tree_2d = cKDTree(uv[obj])
+
+    def object_depth(xy: np.ndarray) -> np.ndarray:
+        _, idx = tree_2d.query(xy, k=4)
+        return z[obj][idx].min(axis=1)
+
+    def occludes(xy: np.ndarray, depth: np.ndarray, xyz: np.ndarray) -> np.ndarray:
+        nearer = depth < object_depth(xy) * (1 - settings.depth_tolerance)
+        return nearer & (tree_3d.query(xyz)[0] > gap)
+
+    depth_map = scene.depth(view)
+    if depth_map is not None:
+        ys, xs = np.nonzero(mask)
+        xy = np.stack([xs + 0.5, ys + 0.5], axis=1)
+        d = depth_map[ys, xs]
+        cam = np.concatenate([xy, np.ones((len(xy), 1))], axis=1) @ np.linalg.inv(scene.cameras.K[view]).T * d[:, None]
+        c2w = scene.cameras.c2w[view]
+        occluded = occludes(xy, d, cam @ c2w[:3, :3].T + c2w[:3, 3])
+        out = mask.copy()
+        out[ys[occluded], xs[occluded]] = 0
+        return out
+    other = np.flatnonzero(visible & ~object_points & inside)
+    opx = np.clip(uv[other].astype(np.int64), 0, [w - 1, h - 1])
+    other = other[mask[opx[:, 1], opx[:, 0]] > 0]
+    if len(other) < 3:
+        return mask
+    in_front = other[occludes(uv[other], z[other], scene.xyz[other])]
+    if len(in_front) < settings.min_occluder_points:
+        return mask
+    # Each occluding point covers about one object-point spacing; clusters merge by closing, and
+    # only clusters with enough points carve (a stray mis-triangulated point is not an occluder).
+    radius = max(int(round(_spacing(uv[obj]))), 1)
+    discs = np.zeros_like(mask)
+    for x, y in uv[in_front].astype(np.int64):
+        cv2.circle(discs, (int(x), int(y)), radius, 1, -1)
+    discs = morphology.close(discs, 2 * radius)
+    n_labels, labels = cv2.connectedComponents(discs)
+    opx = np.clip(uv[in_front].astype(np.int64), 0, [w - 1, h - 1])
+    counts = np.bincount(labels[opx[:, 1], opx[:, 0]], minlength=n_labels)
+    carve = (counts >= settings.min_occluder_points)[labels] & (discs > 0)
+    return (mask & ~carve).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------- 4. SAM prompts
+def farthest_points(uv: np.ndarray, k: int) -> np.ndarray:
+    """Indices of up to k points spread over `uv` (farthest-point sampling from the centroid)."""
+    if len(uv) <= k:
+        return np.arange(len(uv))
+    chosen = [int(np.argmin(np.linalg.norm(uv - uv.mean(axis=0), axis=1)))]
+    dist = np.linalg.norm(uv - uv[chosen[0]], axis=1)
+    for _ in range(k - 1):
+        chosen.append(int(np.argmax(dist)))
+        dist = np.minimum(dist, np.linalg.norm(uv - uv[chosen[-1]], axis=1))
+    return np.asarray(chosen)
+
+
+def derive_prompt(
+    projection: np.ndarray,
+    uv: np.ndarray,
+    object_visible: np.ndarray,
+    background_visible: np.ndarray,
+    settings: PropagationSettings,
+) -> SamPrompt | None:
+    """SAM prompt for one view from its projected mask and visible points, or None without positives.
+
+    Positives: visible object points well inside the projection. Negatives: visible background
+    points in a band just outside it (where SAM would otherwise bleed). Box: the projection's
+    extent with a small margin.
+    """
+    h, w = projection.shape
+    margin = max(2, round(0.02 * max(h, w)))
+    core = morphology.erode(projection, margin)
+    band = morphology.dilate(projection, 6 * margin) & (1 - morphology.dilate(projection, margin))
+
+    def pick(points: np.ndarray, region: np.ndarray, k: int) -> np.ndarray:
+        px = np.clip(uv[points].astype(np.int64), 0, [w - 1, h - 1])
+        cand = uv[points][region[px[:, 1], px[:, 0]] > 0]
+        return cand[farthest_points(cand, k)] if len(cand) else cand.reshape(0, 2)
+
+    positives = pick(object_visible, core if core.any() else projection, settings.sam_positive_points)
+    if len(positives) == 0:
+        return None
+    negatives = pick(background_visible, band, settings.sam_negative_points)
+    ys, xs = np.nonzero(projection)
+    box = [
+        max(xs.min() - margin, 0),
+        max(ys.min() - margin, 0),
+        min(xs.max() + 1 + margin, w),
+        min(ys.max() + 1 + margin, h),
+    ]
+    points = np.concatenate([positives, negatives])
+    labels = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
+    return SamPrompt(points=points, labels=labels, box=np.asarray(box, dtype=np.float32))
+
+
+# ---------------------------------------------------------------------------- all views
+@dataclass
+class PropagationResult:
+    """masks: uint8 (H, W) per view; source: how each view's mask was made
+    ("reference", "projection", "sam", "sam-rejected", "unregistered"); agreement: SAM-vs-projection IoU."""
+
+    masks: list[np.ndarray]
+    source: list[str]
+    object_points: np.ndarray
+    agreement: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> list[int]:
+        return [i for i, s in enumerate(self.source) if s == "sam-rejected"]
+
+
+Segmenter = Callable[[np.ndarray, SamPrompt], tuple[np.ndarray, float]]
+
+
+def propagate(
+    scene: ScenePoints,
+    references: Mapping[int, np.ndarray],
+    settings: PropagationSettings | None = None,
+    registered: np.ndarray | None = None,
+    segment: Segmenter | None = None,
+    image: Callable[[int], np.ndarray] | None = None,
+) -> PropagationResult:
+    """Masks for every view from reference masks on a few views.
+
+    registered: (N,) bool, views without a pose get an empty mask. segment + image: a SAM
+    segmenter (`SamSegmenter.segment`) and a view -> image reader, to refine each projection.
+    """
+    settings = settings or PropagationSettings()
+    n = len(scene.cameras)
+    registered = np.ones(n, bool) if registered is None else np.asarray(registered, bool)
+    if not references:
+        raise InputError("propagation needs at least one reference mask")
+    for view, ref in references.items():
+        shape = (int(scene.cameras.height[view]), int(scene.cameras.width[view]))
+        if ref.shape != shape:
+            raise InputError(f"reference mask of view {view} is {ref.shape[::-1]} (w, h) but the view is {shape[::-1]}")
+        if not registered[view]:
+            raise InputError(f"reference view {view} has no pose (unregistered): mark the region on a registered view")
+    obj = select_object_points(scene, references, settings)
+    masks, source, agreement = [], [], {}
+    for view in tqdm(range(n), desc="propagating masks", unit="view", leave=False):
+        w, h = int(scene.cameras.width[view]), int(scene.cameras.height[view])
+        if view in references:
+            masks.append(morphology.as_binary(references[view]))
+            source.append("reference")
+            continue
+        if not registered[view]:
+            masks.append(np.zeros((h, w), np.uint8))
+            source.append("unregistered")
+            continue
+        uv, _, inside = scene.project(view)
+        visible = scene.visible(view, settings.depth_tolerance)
+        projection = silhouette(uv[obj & inside], w, h, settings)
+        projection = claim_unexplained(projection, uv[~obj & visible], settings)
+        projection = carve_occluders(projection, scene, view, obj, visible, settings)
+        mask, how = projection, "projection"
+        if segment is not None and image is not None and projection.any():
+            prompt = derive_prompt(projection, uv, obj & visible, ~obj & visible, settings)
+            if prompt is not None:
+                sam_mask, _ = segment(image(view), prompt)
+                agreement[view] = morphology.iou(sam_mask, projection)
+                if agreement[view] >= settings.sam_min_agreement:
+                    mask, how = morphology.as_binary(sam_mask), "sam"
+                else:
+                    how = "sam-rejected"
+                    log.warning(
+                        "view %d: SAM mask disagrees with the 3D projection (IoU %.2f); using the projection",
+                        view,
+                        agreement[view],
+                    )
+        masks.append(mask)
+        source.append(how)
+    return PropagationResult(masks, source, obj, agreement)
