@@ -118,3 +118,35 @@ def pose_errors(c2w_est: np.ndarray, c2w_ref: np.ndarray) -> PoseErrors:
     center_err = np.linalg.norm(aligned[:, :3, 3] - centers, axis=1)
     extent = float(np.max(np.linalg.norm(centers[:, None] - centers[None], axis=-1)))
     return PoseErrors(rotation_deg=rot, center_error=center_err, extent=max(extent, 1e-12), alignment=sim)
+
+
+def continuous_blocks(c2w: np.ndarray, max_step_deg: float = 60.0, min_views: int = 3) -> list[np.ndarray]:
+    """Index runs of a camera sequence (capture order, e.g. video frames) without orientation jumps.
+
+    Why: a reference reconstruction can itself be folded (repetitive floors let COLMAP place a
+    run of frames on the wrong side of an object); consecutive video frames never turn by tens
+    of degrees, so a jump above `max_step_deg` marks a break. Runs shorter than `min_views`
+    cannot be aligned and are dropped.
+    """
+    steps = rotation_angle_deg(c2w[:-1, :3, :3], c2w[1:, :3, :3])
+    cuts = np.flatnonzero(steps > max_step_deg) + 1
+    return [b for b in np.split(np.arange(len(c2w)), cuts) if len(b) >= min_views]
+
+
+def blockwise_pose_errors(
+    c2w_est: np.ndarray, c2w_ref: np.ndarray, max_step_deg: float = 60.0
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Pose errors with one Sim(3) per continuous block of the reference (`continuous_blocks`).
+
+    Returns per-view rotation errors (degrees) and centre errors relative to the whole
+    reference's extent, for the views in the blocks, and the blocks themselves.
+    """
+    blocks = continuous_blocks(c2w_ref, max_step_deg)
+    centers = c2w_ref[:, :3, 3]
+    extent = float(np.max(np.linalg.norm(centers[:, None] - centers[None], axis=-1)))
+    rotation, center = [], []
+    for block in blocks:
+        errors = pose_errors(c2w_est[block], c2w_ref[block])
+        rotation.append(errors.rotation_deg)
+        center.append(errors.center_error / max(extent, 1e-12))
+    return np.concatenate(rotation), np.concatenate(center), blocks

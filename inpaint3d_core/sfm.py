@@ -44,6 +44,13 @@ class SfmOptions:
     max_features: int = 8192
     peak_threshold: float = 0.002  # SIFT; COLMAP's 0.0067 finds too few features on smooth textures
     vocab_tree: str | None = None  # enables loop detection in sequential matching
+    sequential_overlap: int = 10
+    # Also pair view i with i + 2^k. Those far pairs close loops and bridge gaps in a sequence,
+    # but on repetitive textures (floor tiles) many are wrong and fold the reconstruction; "auto"
+    # matches neighbours only and adds the far pairs only when the largest model misses more
+    # than `quadratic_retry_fraction` of the views.
+    sequential_quadratic: Literal["auto", "on", "off"] = "auto"
+    quadratic_retry_fraction: float = 0.1
     seed: int = 0
 
 
@@ -119,14 +126,16 @@ def set_cameras(database: Path, params: dict[str, list[float]], prior_focal: boo
             db.update_camera(camera)
 
 
-def match(database: Path, matcher: Matcher, vocab_tree: str | None) -> None:
+def match(database: Path, matcher: Matcher, options: SfmOptions, quadratic: bool = False) -> None:
     if matcher == "exhaustive":
         pycolmap.match_exhaustive(database, device=pycolmap.Device.auto)
     elif matcher == "sequential":
         pairing = pycolmap.SequentialPairingOptions()
-        if vocab_tree:
+        pairing.overlap = options.sequential_overlap
+        pairing.quadratic_overlap = quadratic
+        if options.vocab_tree:
             pairing.loop_detection = True
-            pairing.vocab_tree_path = vocab_tree
+            pairing.vocab_tree_path = options.vocab_tree
         pycolmap.match_sequential(database, pairing_options=pairing, device=pycolmap.Device.auto)
     else:
         pycolmap.match_spatial(database, device=pycolmap.Device.auto)
@@ -166,8 +175,14 @@ def estimate_poses(images: Sequence[np.ndarray], workdir: Path, options: SfmOpti
             for n, im in zip(names, images, strict=True)
         }
         set_cameras(database, params, prior_focal=True)
-    match(database, options.matcher, options.vocab_tree)
+    quadratic = options.matcher == "sequential" and options.sequential_quadratic == "on"
+    match(database, options.matcher, options, quadratic)
     models = _map(database, image_dir, workdir / "sparse", options)
+    if options.matcher == "sequential" and options.sequential_quadratic == "auto":
+        registered = max((rec.num_reg_images() for rec in models.values()), default=0)
+        if registered < (1.0 - options.quadratic_retry_fraction) * len(images):
+            match(database, options.matcher, options, quadratic=True)  # adds the 2^k pairs only
+            models = _map(database, image_dir, workdir / "sparse_quadratic", options)
     if not models:
         raise InputError(
             "COLMAP could not build any model from these views: they need more overlap or texture; try "
@@ -202,16 +217,11 @@ def triangulate_known(
     workdir = Path(workdir)
     image_dir, database = workdir / "images", workdir / "database.db"
     names = write_images(image_dir, images)
-    extract(
-        database,
-        image_dir,
-        names,
-        SfmOptions(single_camera=False, max_features=max_features, peak_threshold=peak_threshold),
-        "PINHOLE",
-    )
+    options = SfmOptions(single_camera=False, max_features=max_features, peak_threshold=peak_threshold)
+    extract(database, image_dir, names, options, "PINHOLE")
     params = {n: [K[i][0, 0], K[i][1, 1], K[i][0, 2], K[i][1, 2]] for i, n in enumerate(names)}
     set_cameras(database, params, prior_focal=True)
-    match(database, matcher, None)
+    match(database, matcher, options)
     rec = pycolmap.Reconstruction()
     with pycolmap.Database.open(database) as db:
         cameras = {c.camera_id: c for c in db.read_all_cameras()}

@@ -64,6 +64,12 @@ class Config(StageConfig):
         0.002, gt=0, description="SIFT peak threshold (COLMAP's default 0.0067 finds too few on smooth textures)."
     )
     vocab_tree: str | None = Field(None, description="COLMAP vocabulary tree file: enables loop detection.")
+    sequential_overlap: int = Field(10, ge=1, description="Sequential matching: pair each view with this many next.")
+    sequential_quadratic: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Sequential matching: also pair views 2^k apart (bridges gaps, but folds scenes with "
+        "repetitive textures); 'auto' adds them only when neighbours alone leave >10% of views unregistered.",
+    )
     min_registered_fraction: float = Field(
         0.5, ge=0.0, le=1.0, description="Fail when fewer than this fraction of the views register."
     )
@@ -174,6 +180,8 @@ def _estimate(images: list[np.ndarray], config: Config, workdir: Path) -> tuple[
         max_features=config.max_features,
         peak_threshold=config.peak_threshold,
         vocab_tree=config.vocab_tree,
+        sequential_overlap=config.sequential_overlap,
+        sequential_quadratic=config.sequential_quadratic,
     )
     result = estimate_poses(working, workdir, options)
     n = len(images)

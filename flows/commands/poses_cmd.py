@@ -20,6 +20,9 @@ def poses(
     focal_px: float | None = typer.Option(None, help="Known focal length in pixels of the ingested images."),
     sfm_max_side: int | None = typer.Option(1600, help="COLMAP works on copies with this longer side."),
     vocab_tree: str | None = typer.Option(None, help="COLMAP vocabulary tree file (loop detection)."),
+    sequential_quadratic: str = typer.Option(
+        "auto", help="Sequential matching also pairs views 2^k apart: auto (only if needed), on or off."
+    ),
     min_registered_fraction: float = typer.Option(0.5, help="Fail when fewer views than this fraction register."),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
@@ -33,6 +36,7 @@ def poses(
         focal_px=focal_px,
         sfm_max_side=sfm_max_side,
         vocab_tree=vocab_tree,
+        sequential_quadratic=sequential_quadratic,
         min_registered_fraction=min_registered_fraction,
     )
     result = poses_stage.run(open_existing_store(store), config, force=force)

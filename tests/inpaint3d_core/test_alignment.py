@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from inpaint3d_core.alignment import align_cameras, pose_errors, rotation_angle_deg, umeyama
+from inpaint3d_core.alignment import align_cameras, blockwise_pose_errors, pose_errors, rotation_angle_deg, umeyama
 from inpaint3d_core.cameras import look_at
 
 
@@ -50,3 +50,14 @@ def test_pose_errors_report_a_perturbed_view():
     assert 1.5 < errors.rotation_deg[3] < 2.1
     assert np.median(errors.rotation_deg) < 0.3
     assert np.isclose(rotation_angle_deg(est[3, :3, :3], ref[3, :3, :3]), 2.0)
+
+
+def test_blockwise_errors_split_a_folded_reference():
+    est = _arc_cameras(12)
+    ref = est.copy()
+    flip = Rotation.from_rotvec([0.0, 0.0, np.pi]).as_matrix()  # frames 5..11 put on the far side
+    ref[5:] = _similarity(est[5:], 1.0, flip, np.zeros(3))
+    rotation, center, blocks = blockwise_pose_errors(est, ref)
+    assert [b.tolist() for b in blocks] == [list(range(5)), list(range(5, 12))]
+    assert rotation.max() < 1e-5 and center.max() < 1e-9
+    assert pose_errors(est, ref).rotation_deg.max() > 90  # one alignment for all cannot fit

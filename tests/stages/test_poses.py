@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from flows.commands.export_cmd import export_colmap, export_transforms
-from inpaint3d_core.alignment import pose_errors
+from inpaint3d_core.alignment import blockwise_pose_errors, pose_errors
 from inpaint3d_core.cameras import scale_intrinsics
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.io.colmap_model import CameraSet, SparseCloud, write_model
 from inpaint3d_core.io.images import write_image
 from inpaint3d_core.io.llff import LLFFPoses, write_poses_bounds
+from inpaint3d_core.io.pose_import import import_colmap, import_transforms
 from inpaint3d_core.scene import load_posed_views, load_sparse_points
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_capture
@@ -148,3 +149,53 @@ def test_requested_pose_file_must_exist(tmp_path, scene):
     store = _store(tmp_path / "s.zarr", write_capture(scene, tmp_path / "cap", with_poses=False))
     with pytest.raises(InputError, match="no such pose file"):
         poses.run(store, poses.Config(source="llff"))
+
+
+# --- real captures (../shared/data): estimated from scratch, compared with the shipped poses ---
+def _subset_capture(folder, names, every: int):
+    """Every `every`-th photo of a real capture, linked (not copied) into `folder/images`."""
+    (folder / "images").mkdir(parents=True)
+    for source in sorted(names)[::every]:
+        (folder / "images" / source.name).symlink_to(source)
+    return folder
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_fox_registers_and_agrees_with_transforms_json(tmp_path, shared_data):
+    fox = shared_data / "fox"
+    capture = _subset_capture(tmp_path / "fox", (fox / "images").glob("*.jpg"), every=2)
+    store = _store(tmp_path / "s.zarr", capture, max_side=400)
+    result = poses.run(store, poses.Config(source="estimate"))
+    assert result.summary["registered"] >= 0.9 * result.summary["views"]
+    reference = import_transforms(fox / "transforms.json", store.read("ingest").attrs["views"])
+    views = load_posed_views(store)
+    both = views.registered & reference.registered
+    assert np.median(pose_errors(views.cameras.c2w[both], reference.c2w[both]).rotation_deg) < 2.0
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_beer_can_registers_and_agrees_with_the_shipped_model(tmp_path, shared_data):
+    """The shipped beer_can model is folded (consecutive video frames 174 degrees apart at 13/14,
+    34/35 and 52/53), so it is compared block by block (`blockwise_pose_errors`)."""
+    beer = shared_data / "beer_can"
+    capture = _subset_capture(tmp_path / "beer", (beer / "images").glob("*.jpg"), every=2)
+    store = _store(tmp_path / "s.zarr", capture, max_side=480)
+    result = poses.run(store, poses.Config(source="estimate", matcher="sequential"))
+    assert result.summary["registered"] >= 0.9 * result.summary["views"]
+    reference = import_colmap(beer / "sparse" / "0", store.read("ingest").attrs["views"])
+    views = load_posed_views(store)
+    both = views.registered & reference.registered
+    rotation, _, blocks = blockwise_pose_errors(views.cameras.c2w[both], reference.c2w[both])
+    assert len(blocks) >= 2 and np.median(rotation) < 2.0
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_beer_video_ingests_to_frames_that_register(tmp_path, shared_data):
+    store = SceneStore(tmp_path / "s.zarr")
+    config = ingest.Config(capture=str(shared_data / "beer_can" / "Beer.mp4"), video_frames=24, max_side=480)
+    assert ingest.run(store, config).summary["views"] >= 20
+    result = poses.run(store, poses.Config())
+    assert result.summary["registered"] >= 0.9 * result.summary["views"]
