@@ -67,5 +67,12 @@ def _config(**options) -> inpaint_stage.Config:
     try:
         return inpaint_stage.Config(**options)
     except ValidationError as exc:
-        problems = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_option_name(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise InputError(f"inpaint: {problems}") from exc
+
+
+def _option_name(loc: tuple) -> str:
+    """The CLI option behind a config field (loss weights are the flat --w-* options)."""
+    if loc and loc[0] == "weights" and len(loc) > 1:
+        return f"--w-{loc[1]}"
+    return "--" + "-".join(map(str, loc)).replace("_", "-")
