@@ -6,6 +6,10 @@ per-view baseline and the tests (stub denoisers) must be able to swap them freel
 
 Conventions: images are float tensors (B, 3, H, W) in [0, 1] on the prior's device; masks are
 (B, 1, H, W) with 1 = region to generate. `H, W` equal `resolution` for `sds_loss`.
+
+Both shipped priors also carry two optional attributes (read with getattr and a default, so stub
+priors need not define them): `device` (where inputs must live) and `crop_context` (crop side /
+hole bounding-box side the prior expects around a hole, for SDS crops and per-view fills).
 """
 
 from __future__ import annotations
