@@ -10,7 +10,17 @@ import sys
 
 import typer
 
-from flows.commands import evaluate_cmd, export_cmd, ingest_cmd, inspect_cmd, poses_cmd, render_cmd, run_cmd
+from flows.commands import (
+    evaluate_cmd,
+    export_cmd,
+    ingest_cmd,
+    inpaint_cmd,
+    inspect_cmd,
+    masks_cmd,
+    poses_cmd,
+    render_cmd,
+    run_cmd,
+)
 from inpaint3d_core.errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -20,6 +30,8 @@ app.command("inspect")(inspect_cmd.inspect)
 app.command("export")(export_cmd.export)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("poses")(poses_cmd.poses)
+app.command("inpaint")(inpaint_cmd.inpaint)
+app.command("masks")(masks_cmd.masks)
 app.command("render")(render_cmd.render)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("run")(run_cmd.run)

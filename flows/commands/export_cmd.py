@@ -10,6 +10,7 @@ import typer
 
 from flows.commands.evaluate_cmd import export_report
 from flows.commands.inspect_cmd import open_existing_store
+from flows.commands.masks_cmd import export_masks
 from flows.commands.render_cmd import export_frames, export_ply, export_videos
 from inpaint3d_core.io.colmap_model import N_DIST, CameraSet, SparseCloud, write_model
 from inpaint3d_core.io.images import write_image
@@ -25,6 +26,7 @@ class ExportFormat(StrEnum):
     frames = "frames"
     ply = "ply"
     report = "report"
+    masks = "masks"
 
 
 def export_transforms(store: SceneStore, out: Path) -> Path:
@@ -83,6 +85,7 @@ EXPORTERS = {
     ExportFormat.frames: export_frames,
     ExportFormat.ply: export_ply,
     ExportFormat.report: export_report,
+    ExportFormat.masks: export_masks,
 }
 
 

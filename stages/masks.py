@@ -1,0 +1,370 @@
+"""Masks stage: the region to generate, for every ingested view, from one of several sources.
+
+- import:    a folder of mask images matched to views by file name;
+- propagate: mask images for one or a few views, carried to the others through 3D;
+- sam:       SAM prompted with points/boxes on one or a few views, then propagated (SAM refines
+             every view's projection when a checkpoint is given);
+- sphere/box: a 3D solid seen by every camera;
+- polygon:   polygons / brush strokes drawn on some views, propagated to the rest;
+- auto:      whichever of the above the options name, else the capture's own mask folder
+             (`masks/`, `masks_N/`, LLFF/SPIn-NeRF `images_N/label/`).
+
+Writes (layout in `inpaint3d_core.scene`): raw/<i> and dilated/<i> uint8 0/1 for every view
+(zeros for unmasked or unregistered views); attrs method, area, dilated_area, source (how each
+view's mask was made), notes; plus `contact_sheet_png`, an overlay of all views to check at a
+glance before the expensive stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.masks import geometric, morphology
+from inpaint3d_core.masks.contact_sheet import contact_sheet
+from inpaint3d_core.masks.imported import (
+    IMAGE_EXTENSIONS,
+    MASK_SUFFIXES,
+    fit_to_view,
+    import_masks,
+    index_mask_files,
+    read_mask_image,
+)
+from inpaint3d_core.masks.propagate import PropagationSettings, ScenePoints, observed_matrix, propagate
+from inpaint3d_core.scene import INGEST, MASKS, POSES, PosedViews, load_posed_views, load_sparse_points
+from inpaint3d_core.segment import SamModelType, SamPrompt, SamSegmenter, load_sam
+from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.store import SceneStore, write_bytes, write_views
+
+log = logging.getLogger(__name__)
+
+SPEC = StageSpec(name=MASKS, schema_version=1, upstream=(INGEST, POSES), packages=("segment-anything",))
+CONTACT_SHEET_KEY = "contact_sheet_png"
+Method = Literal["auto", "import", "propagate", "sam", "sphere", "box", "polygon"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ViewPrompt(_Strict):
+    """SAM prompts on one view, in that view's pixel coordinates (of the ingested image)."""
+
+    view: str = Field(description="View: source file stem (e.g. IMG_0001), view name, or index.")
+    points: tuple[tuple[float, float], ...] = Field((), description="Clicked points (x, y).")
+    labels: tuple[Literal[0, 1], ...] = Field((), description="Per point: 1 = on the object, 0 = background.")
+    box: tuple[float, float, float, float] | None = Field(None, description="Box (x0, y0, x1, y1) around the object.")
+
+
+class ViewDrawing(_Strict):
+    """2D shapes drawn on one view (pixel coordinates)."""
+
+    view: str = Field(description="View: source file stem, view name, or index.")
+    polygons: tuple[tuple[tuple[float, float], ...], ...] = Field((), description="Filled polygons of (x, y).")
+    strokes: tuple[tuple[tuple[float, float], ...], ...] = Field((), description="Brush strokes of (x, y).")
+    brush_px: int = Field(9, ge=1, description="Brush width of the strokes in pixels.")
+
+
+class Config(StageConfig):
+    method: Method = Field("auto", description="Mask source; 'auto' picks from the options given (see module doc).")
+    mask_dir: str | None = Field(None, description="Folder of mask images named like the views (method import).")
+    mask_threshold: int = Field(127, ge=0, le=254, description="Grey level above which a mask pixel is set.")
+    reference_masks: tuple[str, ...] = Field(
+        (), description="Mask images of a few views (matched by file stem), propagated to all views."
+    )
+    prompts: tuple[ViewPrompt, ...] = Field((), description="SAM prompts on one or a few reference views.")
+    sam_checkpoint: str | None = Field(
+        None, description="SAM checkpoint (.pth or .safetensors); with propagation it also refines every view."
+    )
+    sam_model: SamModelType = Field("auto", description="SAM variant the checkpoint must hold; auto = any.")
+    sam_refine: bool = Field(
+        True, description="With a SAM checkpoint, also refine every propagated view (one SAM pass per view)."
+    )
+    sphere: tuple[float, float, float, float] | None = Field(None, description="3D sphere: centre x, y, z and radius.")
+    box: tuple[float, float, float, float, float, float] | None = Field(
+        None, description="3D axis-aligned box: centre x, y, z and side lengths x, y, z."
+    )
+    coordinates: Literal["capture", "normalized"] = Field(
+        "capture", description="Frame of sphere/box: the capture's own coordinates or the normalised scene's."
+    )
+    drawings: tuple[ViewDrawing, ...] = Field((), description="Polygons / scribbles on some views (method polygon).")
+    dilate_px: int = Field(4, ge=0, le=256, description="Dilation radius from raw to dilated masks, in pixels.")
+    max_area_fraction: float = Field(
+        0.9, gt=0.0, le=1.0, description="Masks covering more of a view than this are reported as suspicious."
+    )
+    propagation: PropagationSettings = Field(
+        default_factory=PropagationSettings, description="How masks are carried through 3D between views."
+    )
+
+    @model_validator(mode="after")
+    def _method_has_inputs(self) -> Config:
+        needs = {
+            "import": ("mask_dir", self.mask_dir),
+            "propagate": ("reference_masks", self.reference_masks),
+            "sam": ("prompts and sam_checkpoint", self.prompts and self.sam_checkpoint),
+            "sphere": ("sphere", self.sphere),
+            "box": ("box", self.box),
+            "polygon": ("drawings", self.drawings),
+        }
+        if self.method in needs and not needs[self.method][1]:
+            raise ValueError(f"method '{self.method}' needs {needs[self.method][0]}")
+        if self.sphere is not None and self.sphere[3] <= 0:
+            raise ValueError("sphere radius must be positive")
+        if self.box is not None and min(self.box[3:]) <= 0:
+            raise ValueError("box side lengths must be positive")
+        for prompt in self.prompts:
+            if len(prompt.points) != len(prompt.labels):
+                raise ValueError(
+                    f"prompt for view {prompt.view}: {len(prompt.points)} points, {len(prompt.labels)} labels"
+                )
+        return self
+
+
+def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
+    return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force=force)
+
+
+# ---------------------------------------------------------------------------- view lookup
+def _strip_mask_suffix(stem: str) -> str:
+    for suffix in MASK_SUFFIXES[1:]:
+        if stem.endswith(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def find_view(views: PosedViews, key: str) -> int:
+    """Index of the view named by `key`: an index, a view name, or a source file stem (any case)."""
+    key = str(key).strip()
+    if key.isdigit() and int(key) < len(views):
+        return int(key)
+    wanted = _strip_mask_suffix(Path(key).stem.lower() if Path(key).suffix.lower() in IMAGE_EXTENSIONS else key.lower())
+    for i, v in enumerate(views.views):
+        if wanted in (v.name.lower(), Path(v.source).stem.lower()):
+            return i
+    raise InputError(
+        f"no view called '{key}': use a source file stem (e.g. '{Path(views.views[0].source).stem}'), a view name "
+        f"or an index below {len(views)}"
+    )
+
+
+def _size(views: PosedViews, i: int) -> tuple[int, int]:
+    return views.views[i].width, views.views[i].height
+
+
+# ---------------------------------------------------------------------------- sources
+def _capture_mask_folder(views: PosedViews, capture: str | None) -> Path | None:
+    """The capture's own mask folder that matches the most views, if any."""
+    if not capture or not Path(capture).is_dir():
+        return None
+    root = Path(capture)
+    folders = [root / "masks", *sorted(root.glob("masks_*")), *sorted(root.glob("images*/label"))]
+    stems = {Path(v.source).stem.lower() for v in views.views}
+    best, best_hits = None, 0
+    for folder in folders:
+        if folder.is_dir():
+            hits = len(stems & set(index_mask_files(folder)))
+            if hits > best_hits:
+                best, best_hits = folder, hits
+    return best
+
+
+def resolve_method(config: Config, views: PosedViews, capture: str | None) -> tuple[Method, str | None]:
+    """The concrete method for `auto`, and the mask folder to import from (if importing)."""
+    if config.method != "auto":
+        return config.method, config.mask_dir
+    if config.mask_dir:
+        return "import", config.mask_dir
+    if config.prompts and config.sam_checkpoint:
+        return "sam", None
+    for method, given in (
+        ("propagate", config.reference_masks),
+        ("sphere", config.sphere),
+        ("box", config.box),
+        ("polygon", config.drawings),
+    ):
+        if given:
+            return method, None
+    folder = _capture_mask_folder(views, capture)
+    if folder is None:
+        raise InputError(
+            "no mask source: give --mask-dir DIR, --reference-mask PATH, --sam-checkpoint PATH with --prompt FILE, "
+            "or --sphere X,Y,Z,R (the capture folder has no masks/ or images_N/label/ to import)"
+        )
+    return "import", str(folder)
+
+
+def _scene_points(store: SceneStore, views: PosedViews) -> ScenePoints:
+    points = load_sparse_points(store)
+    if len(points.xyz) == 0:
+        raise InputError("the poses stage stored no sparse points, so masks cannot be propagated; rerun poses")
+    observed = observed_matrix(points.track_views, points.track_offsets, len(views))
+    return ScenePoints(points.xyz.astype(np.float64), views.cameras, observed)
+
+
+def _reference_masks(config: Config, views: PosedViews) -> dict[int, np.ndarray]:
+    refs: dict[int, np.ndarray] = {}
+    for path in config.reference_masks:
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise InputError(f"reference mask {file} does not exist")
+        view = find_view(views, _strip_mask_suffix(file.stem))
+        width, height = _size(views, view)
+        mask, note = fit_to_view(read_mask_image(file, config.mask_threshold), width, height, f"reference mask {file}")
+        if note:
+            log.warning(note)
+        if not mask.any():
+            raise InputError(f"reference mask {file} is empty (nothing above grey level {config.mask_threshold})")
+        refs[view] = mask
+    return refs
+
+
+def _segmenter(config: Config) -> SamSegmenter | None:
+    return SamSegmenter(load_sam(config.sam_checkpoint, config.sam_model)) if config.sam_checkpoint else None
+
+
+def _sam_references(config: Config, views: PosedViews, segmenter: SamSegmenter) -> dict[int, np.ndarray]:
+    refs: dict[int, np.ndarray] = {}
+    for prompt in config.prompts:
+        view = find_view(views, prompt.view)
+        sam_prompt = SamPrompt(points=np.asarray(prompt.points), labels=np.asarray(prompt.labels), box=prompt.box)
+        mask, _ = segmenter.segment(views.image(view), sam_prompt)
+        if not mask.any():
+            raise InputError(f"SAM found nothing for the prompt on view {prompt.view}: add points or a box")
+        refs[view] = morphology.as_binary(mask) | refs.get(view, 0)
+    return refs
+
+
+def _drawn_references(config: Config, views: PosedViews) -> dict[int, np.ndarray]:
+    refs: dict[int, np.ndarray] = {}
+    for drawing in config.drawings:
+        view = find_view(views, drawing.view)
+        width, height = _size(views, view)
+        mask = geometric.polygon_mask(width, height, drawing.polygons)
+        mask |= geometric.scribble_mask(width, height, drawing.strokes, drawing.brush_px)
+        refs[view] = mask | refs.get(view, 0)
+    return refs
+
+
+def _solid_masks(config: Config, views: PosedViews, method: str) -> list[np.ndarray]:
+    shape = config.sphere if method == "sphere" else config.box
+    center = np.asarray(shape[:3], dtype=np.float64)
+    if config.coordinates == "capture":
+        center = views.normalization.apply_points(center[None])[0]
+    scale = views.normalization.scale if config.coordinates == "capture" else 1.0
+    masks = []
+    for i in range(len(views)):
+        if method == "sphere":
+            masks.append(geometric.sphere_mask(views.cameras, i, center, config.sphere[3] * scale))
+        else:
+            masks.append(geometric.box_mask(views.cameras, i, center, np.asarray(config.box[3:]) * scale))
+    return masks
+
+
+def _propagated(
+    store: SceneStore, views: PosedViews, refs: dict[int, np.ndarray], config: Config, segmenter: SamSegmenter | None
+) -> tuple[list[np.ndarray], list[str], dict]:
+    result = propagate(
+        _scene_points(store, views),
+        refs,
+        config.propagation,
+        registered=views.registered,
+        segment=segmenter.segment if segmenter else None,
+        image=views.image,
+    )
+    extra = {
+        "object_points": int(result.object_points.sum()),
+        "sam_rejected": [views.views[i].name for i in result.flagged],
+        "sam_agreement": {views.views[i].name: round(v, 3) for i, v in result.agreement.items()},
+    }
+    return result.masks, result.source, extra
+
+
+# ---------------------------------------------------------------------------- compute
+def _compute(ctx: StageContext, config: Config) -> dict:
+    views = load_posed_views(ctx.store)
+    capture = ctx.store.read(INGEST).attrs.get("capture")
+    method, folder = resolve_method(config, views, capture)
+    extra: dict = {}
+    notes: list[str] = []
+    if method == "import":
+        imported = import_masks(
+            folder, [v.source for v in views.views], [_size(views, i) for i in range(len(views))], config.mask_threshold
+        )
+        masks = imported.masks
+        source = ["imported" if i in imported.matched else "missing" for i in range(len(views))]
+        notes += imported.notes
+        extra["mask_dir"] = str(folder)
+    elif method in ("sphere", "box"):
+        masks = _solid_masks(config, views, method)
+        source = [method] * len(views)
+    else:
+        segmenter = _segmenter(config)
+        if method == "propagate":
+            refs = _reference_masks(config, views)
+        elif method == "sam":
+            refs = _sam_references(config, views, segmenter)
+        else:
+            refs = _drawn_references(config, views)
+        refiner = segmenter if config.sam_refine else None
+        masks, source, extra = _propagated(ctx.store, views, refs, config, refiner)
+    for i in range(len(views)):
+        if not views.registered[i] and source[i] != "unregistered":
+            masks[i] = np.zeros_like(masks[i])
+            source[i] = "unregistered"
+    raw = [morphology.as_binary(m) for m in masks]
+    summary = _check_areas(raw, views, config, notes)
+    dilated = [morphology.dilate(m, config.dilate_px) for m in raw]
+    write_views(ctx.group, "raw", raw)
+    write_views(ctx.group, "dilated", dilated)
+    areas = [morphology.area_fraction(m) for m in raw]
+    ctx.group.attrs.update(
+        {
+            "method": method,
+            "area": areas,
+            "dilated_area": [morphology.area_fraction(m) for m in dilated],
+            "source": source,
+            "notes": notes,
+        }
+    )
+    labels = [f"{v.name} {100 * a:.0f}%" for v, a in zip(views.views, areas, strict=True)]
+    write_bytes(
+        ctx.group, CONTACT_SHEET_KEY, contact_sheet([views.image(i) for i in range(len(views))], dilated, labels)
+    )
+    return {"method": method, "views": len(views), "sources": dict(Counter(source)), **summary, **extra}
+
+
+def _check_areas(raw: list[np.ndarray], views: PosedViews, config: Config, notes: list[str]) -> dict:
+    """Empty everywhere is an error; a mask covering nearly a whole view is a warning (or, for
+    every masked view at once, an error: the masks are probably inverted)."""
+    areas = np.array([morphology.area_fraction(m) for m in raw])
+    masked = areas > 0
+    if not masked.any():
+        raise InputError(
+            "every mask is empty: nothing to generate. Check the mask source (threshold, file names, prompt position)"
+        )
+    too_big = [views.views[i].name for i in np.flatnonzero(areas > config.max_area_fraction)]
+    if too_big and len(too_big) == int(masked.sum()):
+        raise InputError(
+            f"every mask covers more than {config.max_area_fraction:.0%} of its view: they look inverted "
+            "(1 must mark the region to generate); invert them or lower --mask-threshold"
+        )
+    if too_big:
+        note = f"masks cover more than {config.max_area_fraction:.0%} of views {', '.join(too_big)}"
+        log.warning(note)
+        notes.append(note)
+    unmasked = [views.views[i].name for i in np.flatnonzero(~masked)]
+    if unmasked:
+        notes.append(f"{len(unmasked)} views have no mask and are treated as unmasked: {', '.join(unmasked)}")
+    return {
+        "masked_views": int(masked.sum()),
+        "unmasked_views": unmasked,
+        "mean_area": float(areas[masked].mean()),
+        "max_area": float(areas.max()),
+        "oversized_views": too_big,
+    }
