@@ -70,6 +70,30 @@ def print_result(result: dict[str, Any]) -> None:
         console.print(f"{fmt}: {path}")
 
 
+# Options of `inpaint3d masks` that always get a value from its parser; on `run` they count only
+# when given, so a job file's choice is not silently replaced by a command-line default.
+_MASK_DEFAULTED = {"method": "mask_method", "sam_model": "sam_model", "coordinates": "coordinates"}
+
+
+def mask_values(**options: Any) -> dict[str, Any]:
+    """Mask options of `run` -> the `masks` job section, through the masks command's own parser."""
+    from flows.commands.masks_cmd import masks_config
+
+    given = {k: v for k, v in options.items() if v not in (None, [], ())}
+    if not given:
+        return {}
+    parsed = masks_config(
+        method=given.get("mask_method", "auto"), **{k: v for k, v in given.items() if k != "mask_method"}
+    )
+    values = parsed.model_dump(mode="json", exclude_unset=True)
+    return {k: v for k, v in values.items() if k not in _MASK_DEFAULTED or _MASK_DEFAULTED[k] in given}
+
+
+def prior_values(**options: Any) -> dict[str, Any]:
+    """Prior options of `run` -> the `inpaint` job section (only those given)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def run(
     capture: str = typer.Argument(..., help="Capture folder (photos, video, LLFF/SPIn-NeRF, synthetic) or fsspec URL."),
     store: str = typer.Option(..., "--store", help="Scene store to write (path or fsspec URL)."),
@@ -78,8 +102,33 @@ def run(
     ),
     preset: str | None = typer.Option(None, "--preset", help="Preset for every stage that has one (quick, full)."),
     protocol: str | None = typer.Option(None, "--protocol", help="Evaluation protocol, e.g. spinnerf."),
+    mask_method: str | None = typer.Option(
+        None, "--mask-method", help="Masks: auto, import, propagate, sam, sphere, box or polygon."
+    ),
+    mask_dir: str | None = typer.Option(None, "--mask-dir", help="Masks: folder of mask images named like the views."),
+    reference_masks: list[str] = typer.Option(
+        [], "--reference-mask", help="Masks: mask image of one view (stem = view's stem), propagated; repeatable."
+    ),
+    sam_checkpoint: str | None = typer.Option(None, "--sam-checkpoint", help="Masks: SAM checkpoint file."),
+    sam_model: str | None = typer.Option(None, "--sam-model", help="Masks: auto, vit_b, vit_l or vit_h."),
+    prompt_file: str | None = typer.Option(None, "--sam-prompt", help="Masks: JSON/YAML file of SAM prompts per view."),
+    points: list[str] = typer.Option([], "--point", help="Masks: SAM click VIEW:X,Y (object) or VIEW:X,Y:0."),
+    boxes: list[str] = typer.Option([], "--box", help="Masks: SAM box VIEW:X0,Y0,X1,Y1."),
+    sphere: str | None = typer.Option(None, "--sphere", help="Masks: 3D sphere X,Y,Z,R."),
+    box: str | None = typer.Option(None, "--box-3d", help="Masks: 3D box X,Y,Z,SX,SY,SZ."),
+    coordinates: str | None = typer.Option(None, "--coordinates", help="Masks: frame of --sphere/--box-3d."),
+    dilate_px: int | None = typer.Option(None, "--dilate", help="Masks: dilation in pixels."),
+    method: str | None = typer.Option(None, "--method", help="Inpaint: joint, recon_only, per_view or classical."),
+    prior: str | None = typer.Option(None, "--prior", help="Inpaint: internal or stable_diffusion."),
+    prior_model: str | None = typer.Option(
+        None, "--prior-model", help="Inpaint: diffusers inpainting model folder/id."
+    ),
+    prompt: str | None = typer.Option(None, "--prompt", help="Inpaint: text prompt (stable_diffusion only)."),
+    negative_prompt: str | None = typer.Option(None, "--negative-prompt", help="Inpaint: negative prompt."),
+    guidance_scale: float | None = typer.Option(None, "--guidance-scale", help="Inpaint: classifier-free guidance."),
+    steps_scale: float | None = typer.Option(None, "--steps-scale", help="Inpaint: multiply every step count."),
     overrides: list[str] = typer.Option(
-        [], "--set", help="Stage option STAGE.FIELD=VALUE (repeatable), e.g. --set masks.dilate_px=4."
+        [], "--set", help="Any stage option STAGE.FIELD=VALUE (repeatable), e.g. --set render.n_frames=30."
     ),
     force: list[str] = typer.Option([], "--force", help="Recompute this stage even if current (repeatable)."),
     export: Path | None = typer.Option(None, "--export", help="Also export videos, report and cameras here."),
@@ -87,10 +136,23 @@ def run(
         [], "--pipeline", help="Advanced: stage modules to run, in order (default: the full pipeline)."
     ),
 ) -> None:
-    """Run the whole pipeline on one capture through the Prefect flow (cached stages are reused)."""
+    """Run the whole pipeline on one capture through the Prefect flow (cached stages are reused).
+
+    Precedence: job file < --preset/--protocol < mask and prior options < --set.
+    """
+    masks = mask_values(
+        mask_method=mask_method, mask_dir=mask_dir, reference_masks=reference_masks, sam_checkpoint=sam_checkpoint,
+        sam_model=sam_model, prompt_file=prompt_file, points=points, boxes=boxes, sphere=sphere, box=box,
+        coordinates=coordinates, dilate_px=dilate_px,
+    )  # fmt: skip
+    inpaint = prior_values(
+        method=method, prior=prior, prior_model=prior_model, prompt=prompt, negative_prompt=negative_prompt,
+        guidance_scale=guidance_scale, steps_scale=steps_scale,
+    )  # fmt: skip
     values = merge_job_values(
         load_job_file(str(job)) if job else None,
         {"preset": preset, "protocol": protocol},
+        {"masks": masks or None, "inpaint": inpaint or None},
         parse_overrides(overrides),
     )
     result = run_pipeline(
@@ -104,12 +166,17 @@ def run(
     print_result(result)
 
 
-def run_demo(out: Path, preset: DemoPreset, job: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Generate the synthetic demo capture under `out`, run the pipeline on it, export the outputs."""
+def run_demo(
+    out: Path, preset: DemoPreset, job: dict[str, Any] | None = None, scene: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Generate the synthetic demo capture under `out`, run the pipeline on it, export the outputs.
+
+    job: extra job values (over `preset`); scene: SyntheticConfig overrides (tests shrink the scene).
+    """
     from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_capture
 
     capture = out / "capture"
-    config = SyntheticConfig.preset(preset)
+    config = SyntheticConfig.preset(preset, **(scene or {}))
     description = capture / "scene.json"
     # Regenerated only when missing or made with other settings: a rerun reuses every cached stage.
     if not description.exists() or json.loads(description.read_text()).get("config") != config.model_dump(mode="json"):

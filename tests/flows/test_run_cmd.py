@@ -47,3 +47,20 @@ def test_run_command_goes_through_the_flow_and_reuses_results(tmp_path):
     bad = runner.invoke(app, [*args, "--set", "masks.no_such_option=1"])
     assert isinstance(bad.exception, InputError)
     assert "masks.no_such_option" in str(bad.exception)
+
+
+def test_mask_and_prior_options_become_job_sections():
+    from flows.commands.run_cmd import mask_values, prior_values
+
+    assert mask_values(mask_method=None, sphere="0,0,0,0.5", dilate_px=3, points=[], coordinates=None) == {
+        "sphere": [0.0, 0.0, 0.0, 0.5],
+        "dilate_px": 3,
+    }  # the masks parser's own defaults (method, coordinates) are not forced onto the job
+    assert mask_values(mask_method="sphere", sphere="0,0,0,0.5")["method"] == "sphere"
+    assert mask_values(mask_dir=None, reference_masks=[]) == {}
+    with pytest.raises(InputError, match="sphere"):
+        mask_values(sphere="1,2")
+    assert prior_values(prior="stable_diffusion", prompt="a vase", guidance_scale=None) == {
+        "prior": "stable_diffusion",
+        "prompt": "a vase",
+    }
