@@ -164,7 +164,7 @@ def _subset_capture(folder, names, every: int):
 @pytest.mark.slow
 def test_real_fox_registers_and_agrees_with_transforms_json(tmp_path, shared_data):
     fox = shared_data / "fox"
-    capture = _subset_capture(tmp_path / "fox", (fox / "images").glob("*.jpg"), every=2)
+    capture = _subset_capture(tmp_path / "fox", (fox / "images").glob("*.jpg"), every=3)
     store = _store(tmp_path / "s.zarr", capture, max_side=400)
     result = poses.run(store, poses.Config(source="estimate"))
     assert result.summary["registered"] >= 0.9 * result.summary["views"]
@@ -180,9 +180,8 @@ def test_real_beer_can_registers_and_agrees_with_the_shipped_model(tmp_path, sha
     """The shipped beer_can model is folded (consecutive video frames 174 degrees apart at 13/14,
     34/35 and 52/53), so it is compared block by block (`blockwise_pose_errors`)."""
     beer = shared_data / "beer_can"
-    capture = _subset_capture(tmp_path / "beer", (beer / "images").glob("*.jpg"), every=2)
-    store = _store(tmp_path / "s.zarr", capture, max_side=480)
-    result = poses.run(store, poses.Config(source="estimate", matcher="sequential"))
+    store = _store(tmp_path / "s.zarr", beer, max_side=480)  # every frame: fewer fold (see benchmark)
+    result = poses.run(store, poses.Config(source="estimate"))
     assert result.summary["registered"] >= 0.9 * result.summary["views"]
     reference = import_colmap(beer / "sparse" / "0", store.read("ingest").attrs["views"])
     views = load_posed_views(store)
@@ -195,7 +194,7 @@ def test_real_beer_can_registers_and_agrees_with_the_shipped_model(tmp_path, sha
 @pytest.mark.slow
 def test_real_beer_video_ingests_to_frames_that_register(tmp_path, shared_data):
     store = SceneStore(tmp_path / "s.zarr")
-    config = ingest.Config(capture=str(shared_data / "beer_can" / "Beer.mp4"), video_frames=24, max_side=480)
-    assert ingest.run(store, config).summary["views"] >= 20
-    result = poses.run(store, poses.Config())
+    config = ingest.Config(capture=str(shared_data / "beer_can" / "Beer.mp4"), video_frames=60, max_side=480)
+    assert ingest.run(store, config).summary["views"] >= 50
+    result = poses.run(store, poses.Config(matcher="sequential"))
     assert result.summary["registered"] >= 0.9 * result.summary["views"]
