@@ -95,6 +95,15 @@ def export_outputs(store_url: str, export_dir: str) -> dict[str, str]:
     return written
 
 
+def _link_targets(path: str) -> list[str]:
+    """What to link for an export: the file itself, or the files directly inside an exported folder
+    (videos/rgb.mp4, report/report.html, ...)."""
+    local = Path(path)
+    if "://" not in path and local.is_dir():
+        return [str(p) for p in sorted(local.iterdir()) if p.is_file()]
+    return [path]
+
+
 def publish_artifacts(name: str, store_url: str, results: list[dict[str, Any]], exports: dict[str, str]) -> None:
     """Stage table, metrics table and links to the exported files, keyed by the run's name."""
     slug = artifact_slug(name)
@@ -119,11 +128,12 @@ def publish_artifacts(name: str, store_url: str, results: list[dict[str, Any]], 
     if metrics:
         create_table_artifact(metrics, key=f"{slug}-metrics", description=f"Numbers reported by the stages of {name}")
     for fmt, path in exports.items():
-        create_link_artifact(
-            Path(path).resolve().as_uri() if "://" not in path else path,
-            link_text=f"{name}: {fmt}",
-            key=f"{slug}-{artifact_slug(fmt)}",
-        )
+        for target in _link_targets(path):
+            create_link_artifact(
+                target if "://" in target else Path(target).resolve().as_uri(),
+                link_text=f"{name}: {Path(target).name}",
+                key=f"{slug}-{artifact_slug(fmt)}-{artifact_slug(Path(target).stem)}",
+            )
     lines = [f"# {name}", "", f"Scene store: `{store_url}`", ""]
     lines += [f"- {fmt}: `{path}`" for fmt, path in exports.items()]
     create_markdown_artifact("\n".join(lines), key=f"{slug}-outputs", description=f"Where the outputs of {name} are")

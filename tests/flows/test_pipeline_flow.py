@@ -3,6 +3,7 @@ retries skip bad input, a killed run resumes, and the GPU stage is serialised pe
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_stages import PIPELINE_REFS, make_capture
+from prefect.artifacts import Artifact
 
 from flows.pipeline_flow import inpaint_capture
 from inpaint3d_core.errors import InputError
@@ -45,6 +47,10 @@ def test_first_run_computes_every_stage_and_second_run_nothing(fake_capture, tmp
     assert first["stages"][3]["summary"]["preset"] == "full"  # job-level preset shared into the stage
     assert first["stages"][4]["summary"]["metrics"]["psnr"] == pytest.approx(23.0)
     records = finished_at(store)
+    stage_table = json.loads(Artifact.get("capture-a-stages").data)
+    assert [row["outcome"] for row in stage_table] == ["computed"] * 5
+    metrics = {row["metric"]: row["value"] for row in json.loads(Artifact.get("capture-a-metrics").data)}
+    assert metrics["metrics.psnr"] == pytest.approx(23.0)
 
     second = run_flow(fake_capture, store, job={"preset": "full"})
     assert set(outcomes(second).values()) == {"cached (prefect)"}
@@ -52,9 +58,10 @@ def test_first_run_computes_every_stage_and_second_run_nothing(fake_capture, tmp
     assert finished_at(store) == records
 
 
-def test_changed_config_reruns_that_stage_and_downstream_only(fake_capture, tmp_path):
+def test_reruns_recompute_exactly_what_changed(fake_capture, tmp_path):
     store = tmp_path / "scene.zarr"
     run_flow(fake_capture, store)
+
     changed = run_flow(fake_capture, store, job={"masks": {"dilate_px": 5}})
     assert outcomes(changed) == {
         "ingest": "cached (prefect)",
@@ -64,22 +71,14 @@ def test_changed_config_reruns_that_stage_and_downstream_only(fake_capture, tmp_
         "evaluate": "computed",
     }
 
-
-def test_prefect_cache_is_refused_when_the_store_lost_the_result(fake_capture, tmp_path):
-    store = tmp_path / "scene.zarr"
-    run_flow(fake_capture, store)
+    # The store lost a result that Prefect's cache still remembers: the store wins.
     SceneStore(store).invalidate("inpaint")
-    again = run_flow(fake_capture, store)
-    assert outcomes(again)["inpaint"] == "computed"
-    # evaluate's inputs have the same fingerprints as before, so its stored result stays valid
-    assert outcomes(again)["evaluate"] == "cached (prefect)"
+    lost = run_flow(fake_capture, store, job={"masks": {"dilate_px": 5}})
+    assert outcomes(lost)["inpaint"] == "computed"
+    assert outcomes(lost)["evaluate"] == "cached (prefect)"  # same inputs as before: still valid
     assert SceneStore(store).record("inpaint") is not None
 
-
-def test_forced_stage_recomputes(fake_capture, tmp_path):
-    store = tmp_path / "scene.zarr"
-    run_flow(fake_capture, store)
-    forced = run_flow(fake_capture, store, force=["poses"])
+    forced = run_flow(fake_capture, store, job={"masks": {"dilate_px": 5}}, force=["poses"])
     assert outcomes(forced)["poses"] == "computed"
     assert outcomes(forced)["masks"] == "cached (prefect)"
 
