@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -524,13 +524,18 @@ def propagate(
     registered: np.ndarray | None = None,
     segment: Segmenter | None = None,
     image: Callable[[int], np.ndarray] | None = None,
+    depths: Sequence[np.ndarray | None] | None = None,
 ) -> PropagationResult:
     """Masks for every view from reference masks on a few views.
 
     registered: (N,) bool, views without a pose get an empty mask. segment + image: a SAM
     segmenter (`SamSegmenter.segment`) and a view -> image reader, to refine each projection.
+    depths: per-view z-depth maps in the scene's frame (e.g. rendered NeRF depth); when given,
+    they decide visibility instead of the points' tracks.
     """
     settings = settings or PropagationSettings()
+    if depths is not None:
+        scene = replace(scene, depths=depths)
     n = len(scene.cameras)
     registered = np.ones(n, bool) if registered is None else np.asarray(registered, bool)
     if not references:

@@ -62,8 +62,8 @@ def test_depth_maps_replace_sparse_points(sphere_scene):
     scene, views, _ = sphere_scene
     depths = list(scene.depth.astype(np.float64) * views.normalization.scale)
     xyz, observed = points_from_depths(views.cameras, depths, stride=2)
-    points = ScenePoints(xyz, views.cameras, observed, depths=depths)
-    ious = _ious(propagate(points, {0: views.gt_mask(0)}).masks, views)
+    points = ScenePoints(xyz, views.cameras, observed)
+    ious = _ious(propagate(points, {0: views.gt_mask(0)}, depths=depths).masks, views)
     assert ious.mean() >= 0.9 and ious.min() >= 0.8, ious.round(2)
 
 
