@@ -18,9 +18,7 @@ config that declares a `capture` field (ingest) receives the capture path the sa
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -98,11 +96,6 @@ class JobBase(BaseModel):
 
     def stage_config(self, stage: str) -> BaseModel:
         return getattr(self, stage)
-
-    def digest(self) -> str:
-        """Stable hash of the whole job (the batch uses it to tell a done capture from a changed one)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def job_model(stages: list[ModuleType]) -> type[JobBase]:

@@ -1,0 +1,52 @@
+"""The job spec: built from the pipeline's stage configs, shared fields, files, merging, errors."""
+
+from __future__ import annotations
+
+import pytest
+from fake_stages import PIPELINE_REFS
+
+from flows.job import build_job, load_job_file, merge_job_values, resolve_stage
+from inpaint3d_core.errors import InputError
+
+STAGES = [resolve_stage(ref) for ref in PIPELINE_REFS]
+
+
+def test_job_has_one_typed_section_per_stage_and_shares_capture_and_preset():
+    job = build_job(STAGES, {"capture": "/data/cap", "store": "s.zarr", "preset": "full", "masks": {"dilate_px": 7}})
+    assert job.ingest.capture == "/data/cap"  # declared by ingest's Config, so handed to it
+    assert job.inpaint.preset == "full"
+    assert job.masks.dilate_px == 7 and job.masks.sleep_s == 0.0
+    assert job.run_name == "cap"
+    assert (
+        build_job(STAGES, {"capture": "c", "store": "s", "inpaint": {"preset": "x"}, "preset": "y"}).inpaint.preset
+        == "x"
+    )
+
+
+def test_job_errors_name_the_stage_and_field():
+    with pytest.raises(InputError, match=r"poses\.scale: Input should be a valid number"):
+        build_job(STAGES, {"capture": "c", "store": "s", "poses": {"scale": "big"}})
+    with pytest.raises(InputError, match=r"render: Extra inputs"):
+        build_job(STAGES, {"capture": "c", "store": "s", "render": {}})
+
+
+def test_job_files_and_merging(tmp_path):
+    path = tmp_path / "job.yaml"
+    path.write_text("preset: quick\nmasks: {dilate_px: 2, sleep_s: 1}\n")
+    merged = merge_job_values(load_job_file(str(path)), {"preset": None, "masks": {"dilate_px": 9}})
+    assert merged == {"preset": "quick", "masks": {"dilate_px": 9, "sleep_s": 1}}
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(InputError, match="must hold a mapping"):
+        load_job_file(str(tmp_path / "list.yaml"))
+    (tmp_path / "bad.yaml").write_text("masks: {dilate_px: [\n")
+    with pytest.raises(InputError, match="not valid YAML"):
+        load_job_file(str(tmp_path / "bad.yaml"))
+    with pytest.raises(InputError, match="does not exist"):
+        load_job_file(str(tmp_path / "missing.yaml"))
+
+
+def test_pipeline_references_are_checked():
+    with pytest.raises(InputError, match="cannot be imported"):
+        resolve_stage("no_such_module_h7")
+    with pytest.raises(InputError, match="has no `SPEC`"):
+        resolve_stage("fake_stages:make_capture")
