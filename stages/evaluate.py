@@ -29,7 +29,8 @@ from inpaint3d_core.report import ReportContent, Still, plot_losses, plot_per_vi
 from inpaint3d_core.scene import PosedViews, load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, read_bytes, write_bytes
-from stages.render import read_videos, read_view_render, rendered_indices
+from inpaint3d_core.task_report import task_report
+from stages.render import load_field, read_videos, read_view_render, rendered_indices
 
 SPEC = StageSpec(name="evaluate", schema_version=1, upstream=("ingest", "poses", "masks", "render"))
 REPORT_KEY = "report.html"
@@ -157,6 +158,9 @@ def _compute(ctx: StageContext, config: Config) -> dict:
 
     inpaint_record = store.record("inpaint")
     method = str(inpaint_record.config.get("method", "unknown")) if inpaint_record else "unknown"
+    task, task_stills = task_report(
+        store, lambda which: load_field(store, None, which), views, renders, dilated, config.stills
+    )
     metrics = {
         "per_view": per_view,
         "mean": mean,
@@ -165,6 +169,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         "scored_views": scored_mode,
         "method": method,
         "notes": notes,
+        "task": task,
     }
     ctx.group.attrs["metrics"] = metrics
 
@@ -182,12 +187,17 @@ def _compute(ctx: StageContext, config: Config) -> dict:
 
     content = ReportContent(
         title=f"inpaint3d report: {store.url}",
-        summary={"method": method, "scored views": f"{len(per_view)} ({scored_mode})", "rendered views": len(rendered)},
+        summary={
+            "method": method,
+            "scored views": f"{len(per_view)} ({scored_mode})",
+            "rendered views": len(rendered),
+            **{f"task: {k}" if k != "task" else "task": _task_value(v) for k, v in task.items() if v is not None},
+        },
         mean_metrics=mean,
         per_view=per_view,
         consistency=consistency,
         notes=notes,
-        stills=_stills(views, scored or rendered, renders, raw_masks, config.stills),
+        stills=task_stills + _stills(views, scored or rendered, renders, raw_masks, config.stills),
         videos=read_videos(store),
         plots=plots,
     )
@@ -204,7 +214,23 @@ def headline(metrics: dict) -> dict:
             out[f"{region}_{name}"] = value
     if consistency.get("photometric_l1") is not None:
         out["consistency_l1"] = consistency["photometric_l1"]
+    task = metrics.get("task") or {}
+    out["task"] = task.get("task", "removal")
+    for key in ("opacity_coverage", "kept_region_psnr"):
+        if task.get(key) is not None:
+            out[key] = task[key]
+    if (task.get("consistency") or {}).get("photometric_l1") is not None:
+        out["virtual_consistency_l1"] = task["consistency"]["photometric_l1"]
     return out
+
+
+def _task_value(value) -> str:
+    """A task metric as report text (numbers rounded, nested consistency reduced to its L1)."""
+    if isinstance(value, dict):
+        return _task_value(value.get("photometric_l1"))
+    if isinstance(value, list):
+        return ", ".join(_task_value(v) for v in value)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:

@@ -14,6 +14,12 @@ Writes into the `inpaint` group: `field_weights` (safetensors bytes) and `warmup
 (one value per step, NaN where the term was not computed), `depth_targets/<i>` (filled hole
 z-depth per training view with a hole, joint only), `prior_weights` (InternalPrior safetensors,
 reused by the per-view baseline and previews), and a summary.
+
+Tasks (`inpaint3d_core.tasks`): removal and completion differ only in the mask; replacement needs
+the stable_diffusion prior and a prompt; expansion adds virtual cameras (`joint.expansion`) and
+stores them under `expansion/`: K (V,3,3), c2w (V,4,4), size (V,2) width/height, source (V,)
+appearance view, `masks/<k>` (unobserved pixels, uint8) and `warmup_rgb/<k>` (uint8 warm-up
+renders); attrs kind (per view) and hole_fraction.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pydantic import Field
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import CheckpointStore
 from inpaint3d_core.joint.config import JointConfig, LossWeights, PresetName, preset
+from inpaint3d_core.joint.expansion import ExpansionConfig, VirtualViews
 from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
 from inpaint3d_core.nerf.model import FIELD_KEY, WARMUP_FIELD_KEY, field_to_bytes
@@ -37,10 +44,12 @@ from inpaint3d_core.priors.factory import PriorConfig, build_prior
 from inpaint3d_core.scene import load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
+from inpaint3d_core.tasks import Task, check_inpaint_task
 
 SPEC = StageSpec("inpaint", 1, upstream=("ingest", "poses", "masks"), packages=("diffusers", "nerfacc"))
 
 PRIOR_KEY = "prior_weights"
+EXPANSION_KEY = "expansion"
 
 
 class Config(StageConfig):
@@ -66,6 +75,12 @@ class Config(StageConfig):
     rays_per_batch: int | None = Field(None, description="Override the preset's rays per step.", ge=1)
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when available.")
     seed: int = Field(0, description="Seed of initialisation, ray sampling and the prior.")
+    task: Task = Field(
+        "removal", description="Edit: removal, completion (part of an object), replacement (by prompt), expansion."
+    )
+    expansion: ExpansionConfig = Field(
+        default_factory=ExpansionConfig, description="Scene expansion: virtual cameras and how far (task expansion)."
+    )
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
@@ -149,9 +164,13 @@ def _build_prior(config: Config, views: TrainingViews, device: torch.device, ctx
 def _compute(ctx: StageContext, config: Config) -> dict:
     start = time.perf_counter()
     device = choose_device(config)
+    check_inpaint_task(config.task, config.method, config.prior, config.prompt)
     views, index, near, far = load_training_views(ctx.store)
     jc = joint_config(config)
-    if config.method == "joint" and not views.views_with_holes():
+    expansion = config.expansion if config.task == "expansion" else None
+    if expansion is not None and expansion.object_masks == "ignore":
+        views = TrainingViews(views.images, [np.zeros_like(h) for h in views.holes], views.K, views.c2w)
+    if config.method == "joint" and expansion is None and not views.views_with_holes():
         raise InputError("inpaint: every training view's mask is empty; nothing to inpaint (check the masks stage)")
     prior = None
     if config.method in ("joint", "per_view"):
@@ -180,6 +199,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         near=jc.near_scale * near,
         far=jc.far_scale * far,
         checkpoints=CheckpointStore(ctx.scratch()),
+        expansion=expansion,
     )
     t0 = time.perf_counter()
     result = trainer.run()
@@ -200,6 +220,8 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         targets = group.require_group("depth_targets")
         for view, depth in result.depth_targets.items():
             targets.create_array(f"{int(index[view]):05d}", data=depth.astype(np.float32), overwrite=True)
+    if result.virtual is not None:
+        write_virtual_views(group.require_group(EXPANSION_KEY), result.virtual, index)
 
     def final(term: str) -> float | None:
         values = result.losses[term]
@@ -208,6 +230,8 @@ def _compute(ctx: StageContext, config: Config) -> dict:
 
     return {
         "method": config.method,
+        "task": config.task,
+        **({"virtual_views": len(result.virtual)} if result.virtual is not None else {}),
         "prior": config.prior if config.method in ("joint", "per_view") else None,
         "steps": result.steps,
         "resumed_from": result.resumed_from,
@@ -217,3 +241,19 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         "device": str(device),
         "seconds": time.perf_counter() - start,
     }
+
+
+def write_virtual_views(group, virtual: VirtualViews, index: np.ndarray) -> None:
+    """The expansion's virtual cameras, holes and warm-up renders (layout in the module doc);
+    `source` is mapped from training-view order to store view indices."""
+    cams = virtual.cameras
+    group.create_array("K", data=cams.K.astype(np.float64).reshape(-1, 3, 3), overwrite=True)
+    group.create_array("c2w", data=cams.c2w.astype(np.float64).reshape(-1, 4, 4), overwrite=True)
+    group.create_array(
+        "size", data=np.stack([cams.width, cams.height], -1).astype(np.int64).reshape(-1, 2), overwrite=True
+    )
+    group.create_array("source", data=np.asarray(index)[cams.source].astype(np.int64), overwrite=True)
+    write_views(group, "masks", [h.astype(np.uint8) for h in virtual.holes])
+    write_views(group, "warmup_rgb", virtual.images)
+    group.attrs["kind"] = list(cams.kind)
+    group.attrs["hole_fraction"] = virtual.hole_fraction()

@@ -31,6 +31,10 @@ def inpaint(
     rays_per_batch: int | None = typer.Option(None, help="Rays per step (lower it when out of GPU memory)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     seed: int = typer.Option(0, help="Seed of initialisation, ray sampling and the prior."),
+    task: str = typer.Option("removal", help="Edit: removal, completion, replacement (with --prompt) or expansion."),
+    expand_cameras: str = typer.Option("both", help="Expansion: virtual cameras wider, extend or both."),
+    fov_factor: float = typer.Option(1.5, help="Expansion: wider views' image side x this (same focal length)."),
+    extend_views: int = typer.Option(2, help="Expansion: virtual cameras added past each end of the path."),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Fill the masked region in 3D: one NeRF, reconstruction outside the masks, SDS + depth inside."""
@@ -49,6 +53,8 @@ def inpaint(
         rays_per_batch=rays_per_batch,
         device=device,
         seed=seed,
+        task=task,
+        expansion={"cameras": expand_cameras, "fov_factor": fov_factor, "extend_views": extend_views},
     )
     result = inpaint_stage.run(open_existing_store(store), config, force=force)
     summary = result.summary
@@ -75,4 +81,6 @@ def _option_name(loc: tuple) -> str:
     """The CLI option behind a config field (loss weights are the flat --w-* options)."""
     if loc and loc[0] == "weights" and len(loc) > 1:
         return f"--w-{loc[1]}"
+    if loc and loc[0] == "expansion" and len(loc) > 1:
+        return {"cameras": "--expand-cameras"}.get(str(loc[1]), "--" + str(loc[1]).replace("_", "-"))
     return "--" + "-".join(map(str, loc)).replace("_", "-")

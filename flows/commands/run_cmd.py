@@ -20,6 +20,7 @@ from rich.table import Table
 from flows.job import load_job_file, merge_job_values
 from flows.settings import drop_empty_api_url, local_prefect_settings
 from inpaint3d_core.errors import InputError
+from inpaint3d_core.tasks import apply_task
 
 DemoPreset = Literal["quick", "full"]
 
@@ -94,6 +95,12 @@ def prior_values(**options: Any) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+def expansion_values(**options: Any) -> dict[str, Any]:
+    """Expansion options of `run`/`inpaint` -> the `inpaint.expansion` section (only those given)."""
+    given = {k: v for k, v in options.items() if v is not None}
+    return {"expansion": given} if given else {}
+
+
 def run(
     capture: str = typer.Argument(..., help="Capture folder (photos, video, LLFF/SPIn-NeRF, synthetic) or fsspec URL."),
     store: str = typer.Option(..., "--store", help="Scene store to write (path or fsspec URL)."),
@@ -127,6 +134,16 @@ def run(
     negative_prompt: str | None = typer.Option(None, "--negative-prompt", help="Inpaint: negative prompt."),
     guidance_scale: float | None = typer.Option(None, "--guidance-scale", help="Inpaint: classifier-free guidance."),
     steps_scale: float | None = typer.Option(None, "--steps-scale", help="Inpaint: multiply every step count."),
+    task: str | None = typer.Option(
+        None, "--task", help="Edit: removal (default), completion, replacement (with --prompt) or expansion."
+    ),
+    expand_cameras: str | None = typer.Option(
+        None, "--expand-cameras", help="Expansion: virtual cameras wider, extend (past the path's ends) or both."
+    ),
+    fov_factor: float | None = typer.Option(None, "--fov-factor", help="Expansion: wider views' image side x this."),
+    extend_views: int | None = typer.Option(
+        None, "--extend-views", help="Expansion: virtual cameras added past each end of the path."
+    ),
     overrides: list[str] = typer.Option(
         [], "--set", help="Any stage option STAGE.FIELD=VALUE (repeatable), e.g. --set render.n_frames=30."
     ),
@@ -138,7 +155,8 @@ def run(
 ) -> None:
     """Run the whole pipeline on one capture through the Prefect flow (cached stages are reused).
 
-    Precedence: job file < --preset/--protocol < mask and prior options < --set.
+    Precedence: job file < --preset/--protocol < mask and prior options < --set; --task then fills
+    in what the task implies and was not given (replacement: the stable_diffusion prior).
     """
     masks = mask_values(
         mask_method=mask_method, mask_dir=mask_dir, reference_masks=reference_masks, sam_checkpoint=sam_checkpoint,
@@ -149,12 +167,15 @@ def run(
         method=method, prior=prior, prior_model=prior_model, prompt=prompt, negative_prompt=negative_prompt,
         guidance_scale=guidance_scale, steps_scale=steps_scale,
     )  # fmt: skip
+    inpaint.update(expansion_values(cameras=expand_cameras, fov_factor=fov_factor, extend_views=extend_views))
     values = merge_job_values(
         load_job_file(str(job)) if job else None,
         {"preset": preset, "protocol": protocol},
         {"masks": masks or None, "inpaint": inpaint or None},
         parse_overrides(overrides),
     )
+    if task is not None:
+        values = apply_task(values, task)
     result = run_pipeline(
         capture,
         store,

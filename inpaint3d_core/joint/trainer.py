@@ -8,6 +8,10 @@ Schedule:
   and opacity terms; every `sds_every` steps one SDS call scores crops of
   `sds_views_per_step` views (rendered hole over captured context) with the prior.
 
+With `expansion` (scene expansion), the joint phase also builds virtual cameras looking past
+the capture from the warm-up field (`expansion.build_virtual_views`); their unobserved pixels
+join the SDS crops and the hole terms, while the real views' reconstruction is unchanged.
+
 Without a prior (the baselines: reconstruction only, or fitting filled images) the loop is the
 warm-up phase for all steps. Failure behaviour: a step whose loss or gradient is NaN/inf is
 skipped and counted; `max_bad_steps` in a row stop the run with an error that names the
@@ -28,12 +32,13 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from tqdm import tqdm
 
-from inpaint3d_core.cameras import pixel_rays, ray_z_scale
+from inpaint3d_core.cameras import image_pixel_grid, pixel_rays, ray_z_scale
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import Checkpoint, CheckpointStore, optimizer_tensors, restore_optimizer
 from inpaint3d_core.joint.config import JointConfig
 from inpaint3d_core.joint.crops import SDSCrop, compose_crop, make_crop
 from inpaint3d_core.joint.depth import depth_loss, fill_hole_depth, freespace_loss, opacity_loss
+from inpaint3d_core.joint.expansion import ExpansionConfig, VirtualHoleRays, VirtualViews, build_virtual_views
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
 from inpaint3d_core.nerf.field import RadianceField
 from inpaint3d_core.nerf.model import build_sampler, field_to_bytes
@@ -59,6 +64,7 @@ class TrainResult:
     warmup_field: bytes | None = None
     depth_targets: dict[int, np.ndarray] = field(default_factory=dict)  # view -> filled z-depth (H, W)
     timings: dict[str, float] = field(default_factory=dict)
+    virtual: VirtualViews | None = None  # scene expansion: the virtual views SDS filled
 
 
 class JointTrainer:
@@ -75,6 +81,7 @@ class JointTrainer:
         checkpoints: CheckpointStore | None = None,
         after_step: Callable[[int], None] | None = None,
         profile: bool = False,
+        expansion: ExpansionConfig | None = None,
     ):
         self.views = views
         self.config = config
@@ -84,7 +91,10 @@ class JointTrainer:
         self.after_step = after_step
         self.profile = profile
         self.hole_views = views.views_with_holes()
-        self.joint = prior is not None and bool(self.hole_views)
+        self.expansion = expansion
+        self.joint = prior is not None and (bool(self.hole_views) or expansion is not None)
+        self.virtual: VirtualViews | None = None
+        self.virtual_rays: VirtualHoleRays | None = None
         torch.manual_seed(config.seed)  # field init and sampler jitter are reproducible per seed
         field_config = config.field.model_copy(update={"num_views": len(views)})
         self.field = RadianceField(field_config).to(device)
@@ -152,10 +162,38 @@ class JointTrainer:
             targets[pos] = torch.from_numpy(filled[hole]).to(self.device)
         self.hole_target = targets
 
+    @torch.no_grad()
+    def _render_camera(self, K: np.ndarray, c2w: np.ndarray, width: int, height: int, appearance: int):
+        """rgb, z-depth and opacity of a whole camera with the current field (virtual views)."""
+        K_t = torch.as_tensor(K, dtype=torch.float32, device=self.device)
+        c2w_t = torch.as_tensor(c2w, dtype=torch.float32, device=self.device)
+        xy = image_pixel_grid(width, height, device=self.device)
+        rgb, depth, acc = [], [], []
+        for start in range(0, xy.shape[0], 16384):
+            part = xy[start : start + 16384]
+            origins, directions = pixel_rays(K_t, c2w_t, part)
+            ids = torch.full((part.shape[0],), appearance, device=self.device, dtype=torch.long)
+            out = self._render(origins, directions, ids, training=False)
+            rgb.append(out.rgb)
+            depth.append(out.distance * ray_z_scale(K_t, part))
+            acc.append(out.acc)
+        shape = (height, width)
+        return (
+            torch.cat(rgb).view(*shape, 3).float().cpu().numpy(),
+            torch.cat(depth).view(shape).float().cpu().numpy(),
+            torch.cat(acc).view(shape).float().cpu().numpy(),
+        )
+
+    def _set_virtual(self, virtual: VirtualViews) -> None:
+        self.virtual = virtual
+        self.virtual_rays = VirtualHoleRays(virtual, self.device) if len(virtual) else None
+
     def _begin_joint(self) -> None:
         self.warmup_field = field_to_bytes(self.field)
         if self.config.depth_fill != "none":
             self._fill_depth_targets()
+        if self.expansion is not None:
+            self._set_virtual(build_virtual_views(self._render_camera, self.views, self.expansion))
         if self.checkpoints is not None:
             self.checkpoints.put_blob("warmup_field", self.warmup_field)
             self.checkpoints.put_blob("joint_state", self._joint_state_bytes())
@@ -164,6 +202,8 @@ class JointTrainer:
         tensors = {f"depth.{v}": torch.from_numpy(d) for v, d in self.depth_targets.items()}
         if self.hole_target is not None:
             tensors["hole_target"] = self.hole_target.cpu()
+        if self.virtual is not None:
+            tensors.update(self.virtual.to_tensors())
         return save_safetensors(tensors)
 
     def _restore_joint_state(self, payload: bytes) -> None:
@@ -171,39 +211,75 @@ class JointTrainer:
         self.depth_targets = {int(k.split(".")[1]): v.numpy() for k, v in tensors.items() if k.startswith("depth.")}
         if "hole_target" in tensors:
             self.hole_target = tensors["hole_target"].to(self.device)
+        virtual = VirtualViews.from_tensors(tensors)
+        if virtual is not None:
+            self._set_virtual(virtual)
 
     # ------------------------------------------------------------------ loss terms
     def _hole_terms(self, terms: dict[str, torch.Tensor]) -> None:
         w = self.config.weights
-        if self.hole_target is None or self.config.hole_rays_per_batch == 0:
+        if self.config.hole_rays_per_batch == 0 or (w.depth == 0 and w.freespace == 0 and w.opacity == 0):
             return
-        if w.depth == 0 and w.freespace == 0 and w.opacity == 0:
+        parts: list[tuple[RenderOutput, torch.Tensor]] = []  # (render, target distance) per hole source
+        if self.hole_target is not None and self.bank.hole.numel() > 0:
+            batch = self.bank.sample("hole", self.config.hole_rays_per_batch, self.generator)
+            out = self._render(batch.origins, batch.directions, batch.view_ids)
+            z = self.hole_target[torch.searchsorted(self.bank.hole, batch.pixels)]
+            parts.append((out, z / batch.z_scale))  # z-depth -> distance along the unit ray
+        if self.virtual_rays is not None:
+            batch, appearance, target = self.virtual_rays.sample(self.config.hole_rays_per_batch, self.generator)
+            parts.append((self._render(batch.origins, batch.directions, appearance), target))
+        if not parts:
             return
-        batch = self.bank.sample("hole", self.config.hole_rays_per_batch, self.generator)
-        out = self._render(batch.origins, batch.directions, batch.view_ids)
-        z = self.hole_target[torch.searchsorted(self.bank.hole, batch.pixels)]
-        target = z / batch.z_scale  # z-depth -> distance along the unit ray
-        terms["depth"] = depth_loss(out.distance, target)
-        terms["freespace"] = freespace_loss(out, target, self.config.freespace_margin)
-        terms["opacity"] = opacity_loss(out)
+        with_depth = self.config.depth_fill != "none"
+        if with_depth:
+            terms["depth"] = sum(depth_loss(out.distance, t) for out, t in parts) / len(parts)
+            terms["freespace"] = sum(freespace_loss(out, t, self.config.freespace_margin) for out, t in parts) / len(
+                parts
+            )
+        terms["opacity"] = sum(opacity_loss(out) for out, _ in parts) / len(parts)
+
+    def _sds_view(self, view: int) -> tuple[np.ndarray, np.ndarray, torch.Tensor, torch.Tensor, int]:
+        """Image, hole, K, c2w and appearance id of SDS view `view`: a training view, or (from
+        len(views) on) a virtual view of scene expansion."""
+        n = len(self.views)
+        if view < n:
+            return self.views.images[view], self.views.holes[view], self.bank.K[view], self.bank.c2w[view], view
+        k = view - n
+        cams = self.virtual.cameras
+        K = torch.as_tensor(cams.K[k], dtype=torch.float32, device=self.device)
+        c2w = torch.as_tensor(cams.c2w[k], dtype=torch.float32, device=self.device)
+        return self.virtual.images[k], self.virtual.holes[k], K, c2w, int(cams.source[k])
 
     def _crop(self, view: int) -> SDSCrop:
         if view not in self.crops:
             resolution = int(self.prior.resolution)
             render_res = min(self.config.sds_render_resolution or resolution, resolution)
             context = float(getattr(self.prior, "crop_context", DEFAULT_CROP_CONTEXT))
-            self.crops[view] = make_crop(
-                view, self.views.images[view], self.views.holes[view], resolution, render_res, context, self.device
-            )
+            image, hole, *_ = self._sds_view(view)
+            self.crops[view] = make_crop(view, image, hole, resolution, render_res, context, self.device)
         return self.crops[view]
 
-    def _sds_term(self, progress: float) -> torch.Tensor:
-        pick = torch.randint(0, len(self.hole_views), (self.config.sds_views_per_step,), generator=self.generator)
-        crops = [self._crop(self.hole_views[int(i)]) for i in pick]
+    def _sds_pool(self) -> list[int]:
+        virtual = range(len(self.views), len(self.views) + len(self.virtual)) if self.virtual is not None else []
+        return [*self.hole_views, *virtual]
+
+    def _sds_term(self, progress: float) -> torch.Tensor | None:
+        pool = self._sds_pool()
+        if not pool:
+            return None
+        pick = torch.randint(0, len(pool), (self.config.sds_views_per_step,), generator=self.generator)
+        crops = [self._crop(pool[int(i)]) for i in pick]
         xy = torch.cat([c.ray_xy for c in crops])
-        view = torch.cat([torch.full((c.ray_xy.shape[0],), c.view, device=self.device) for c in crops])
-        origins, directions = pixel_rays(self.bank.K[view], self.bank.c2w[view], xy)
-        out = self._render(origins, directions, view)
+        cameras = [self._sds_view(c.view) for c in crops]
+        counts = [c.ray_xy.shape[0] for c in crops]
+        K = torch.cat([cam[2].expand(m, 3, 3) for cam, m in zip(cameras, counts, strict=True)])
+        c2w = torch.cat([cam[3].expand(m, 4, 4) for cam, m in zip(cameras, counts, strict=True)])
+        appearance = torch.cat(
+            [torch.full((m,), cam[4], device=self.device) for cam, m in zip(cameras, counts, strict=True)]
+        )
+        origins, directions = pixel_rays(K, c2w, xy)
+        out = self._render(origins, directions, appearance)
         parts = torch.split(out.rgb, [c.ray_xy.shape[0] for c in crops])
         rendered = torch.stack([compose_crop(c, rgb) for c, rgb in zip(crops, parts, strict=True)])
         cond = torch.stack([c.cond for c in crops])
@@ -234,7 +310,9 @@ class JointTrainer:
         self.timings["render_s"] += t1 - t0
         if in_joint and cfg.weights.sds > 0 and (step - cfg.warmup_steps) % cfg.sds_every == 0:
             progress = (step - cfg.warmup_steps) / max(cfg.steps - cfg.warmup_steps - 1, 1)
-            terms["sds"] = self._sds_term(progress)
+            sds = self._sds_term(progress)
+            if sds is not None:
+                terms["sds"] = sds
         t2 = self._sync()
         self.timings["sds_s"] += t2 - t1
         weights = cfg.weights.model_dump()
@@ -340,4 +418,5 @@ class JointTrainer:
             warmup_field=self.warmup_field,
             depth_targets=self.depth_targets,
             timings=dict(self.timings),
+            virtual=self.virtual,
         )

@@ -1,0 +1,108 @@
+"""The editing tasks through the inpaint stage on the tiny synthetic scene: expansion covers and
+agrees across virtual views, completion keeps the rest of the object, replacement takes a prompt."""
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from inpaint3d_core.nerf.model import load_trained
+from inpaint3d_core.scene import load_masks, load_posed_views
+from inpaint3d_core.store import SceneStore
+from inpaint3d_core.synthetic import write_store
+from inpaint3d_core.task_metrics import expansion_metrics, kept_region_psnr, read_virtual_views, render_cameras
+from inpaint3d_core.task_report import task_report
+from stages import inpaint as stage
+from stages import masks as masks_stage
+
+# 40 steps (20 of warm-up) of 128 rays on 48x36 images: the whole module in well under a minute.
+SHORT = dict(steps_scale=40 / 600, rays_per_batch=128, prior_preset="tiny", device="cpu")
+# Hole rays asked to be opaque in earnest: the short run must visibly fill what it generates.
+FILL = {"weights": {"opacity": 1.0, "sds": 0.05}}
+
+
+@pytest.fixture(scope="module")
+def expanded(tmp_path_factory, synthetic_scene):
+    store = SceneStore(tmp_path_factory.mktemp("expansion") / "scene.zarr")
+    write_store(synthetic_scene, store)
+    config = stage.Config(
+        task="expansion", expansion={"wider_views": 2, "extend_views": 1, "fov_factor": 1.5}, **SHORT, **FILL
+    )
+    return store, stage.run(store, config)
+
+
+def test_expansion_stores_virtual_views_whose_new_pixels_become_opaque_and_agree(expanded):
+    store, result = expanded
+    assert result.summary["task"] == "expansion" and result.summary["virtual_views"] >= 2
+    cams, holes, before = read_virtual_views(store)
+    assert set(cams.kind) == {"wider", "extend"}
+    assert all(0.0 < h.mean() < 1.0 for h in holes) and before[0].dtype == np.uint8
+    # wider twins are 1.5x the input size around the same principal point
+    wide = cams.kind.index("wider")
+    assert (cams.width[wide], cams.height[wide]) == (72, 54)
+
+    warmup = load_trained(store, device="cpu", which="warmup")
+    warm = render_cameras(warmup, cams.K, cams.c2w, cams.width, cams.height, "warm-up")
+    warm_cover = np.mean(np.concatenate([w["acc"][h > 0] >= 0.5 for w, h in zip(warm, holes, strict=True)]))
+    metrics, renders = expansion_metrics(load_trained(store, device="cpu"), store)
+    assert metrics["opacity_coverage"] >= 0.9 > warm_cover
+    consistency = metrics["consistency"]
+    assert consistency["pairs"] > 0 and consistency["coverage"] > 0.2
+    assert consistency["photometric_l1"] < 0.15 and consistency["depth_error"] < 0.1
+    # the observed part of a wider view still shows the reconstruction
+    seen = holes[wide] == 0
+    assert np.abs(renders[wide]["rgb"][seen] - before[wide][seen] / 255.0).mean() < 0.08
+
+
+def test_expansion_report_section_shows_the_virtual_views(expanded):
+    store, _ = expanded
+    views = load_posed_views(store)
+    dilated = load_masks(store, dilated=True)
+
+    def load_field(which):
+        return load_trained(store, device="cpu", which=which)
+
+    section, stills = task_report(store, load_field, views, {}, dilated, stills=2)
+    assert section["task"] == "expansion" and section["opacity_coverage"] >= 0.9
+    assert len(stills) == 2 and stills[0].images[1][1].shape == (54, 72, 3)
+
+
+def test_completion_regenerates_the_region_and_keeps_the_rest_of_the_object(tmp_path, synthetic_scene):
+    store = SceneStore(tmp_path / "scene.zarr")
+    write_store(synthetic_scene, store)
+    obj = synthetic_scene.object
+    top = obj.center + np.array([0.0, 0.0, obj.radius])  # a sphere over the object's upper cap
+    masks_stage.run(store, masks_stage.Config(method="sphere", sphere=(*top, 0.6 * obj.radius), dilate_px=1))
+    result = stage.run(store, stage.Config(task="completion", **SHORT))
+    assert result.summary["task"] == "completion"
+
+    views = load_posed_views(store)
+    holes = load_masks(store, dilated=True)
+    final, warmup = load_trained(store, device="cpu"), load_trained(store, device="cpu", which="warmup")
+    picks = [i for i in range(len(views)) if holes[i].any()][:4]
+    cams = views.cameras
+    args = (cams.K[picks], cams.c2w[picks], cams.width[picks], cams.height[picks])
+    after, before = render_cameras(final, *args, "final"), render_cameras(warmup, *args, "warm-up")
+    # the object's pixels outside the regenerated cap (kept = not object, so mark them as "region")
+    not_kept = [~((views.gt_mask(i) > 0) & (holes[i] == 0)) for i in picks]
+    assert all((~m).any() for m in not_kept)
+    assert kept_region_psnr(after, before, not_kept) > 25.0
+    inside = [h > 0 for h in (holes[i] for i in picks)]
+    assert kept_region_psnr(after, before, [~m for m in inside]) < kept_region_psnr(after, before, not_kept)
+
+
+def test_replacement_runs_the_prompt_through_a_tiny_text_conditioned_pipeline(synthetic_store, tmp_path):
+    from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
+
+    folder = build_tiny_sd_inpaint_pipeline(tmp_path / "tiny-sd")
+    toy = ["--steps-scale", "0.01", "--rays-per-batch", "64", "--device", "cpu"]
+    runner = CliRunner()
+    refused = runner.invoke(app, ["inpaint", synthetic_store.url, "--task", "replacement", "--prompt", "a vase", *toy])
+    assert refused.exit_code != 0 and "internal prior has no text input" in str(refused.exception)
+    args = ["--task", "replacement", "--prior", "stable_diffusion", "--prior-model", str(folder)]
+    done = runner.invoke(app, ["inpaint", synthetic_store.url, *args, "--prompt", "a red vase", *toy])
+    assert done.exit_code == 0, done.output
+    record = synthetic_store.record("inpaint")
+    assert record.config["task"] == "replacement" and record.config["prompt"] == "a red vase"
+    sds = np.asarray(synthetic_store.read("inpaint")["losses"]["sds"][...])
+    assert np.isfinite(sds[3::2]).all()
