@@ -11,7 +11,7 @@ from inpaint3d_core.store import read_views
 from stages import inpaint as stage
 
 # 6 steps (3 of warm-up, a checkpoint after each), 64 rays: seconds on 2 CPU cores
-TOY = dict(steps_scale=0.01, rays_per_batch=64, prior_preset="tiny", device="cpu")
+TOY = dict(steps_scale=0.015, rays_per_batch=64, prior_preset="tiny", device="cpu")
 
 
 def _render_view0(store, which="final"):

@@ -19,7 +19,7 @@ def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_inpaint_command_runs_the_stage_and_reports(monkeypatch, capsys, synthetic_store):
-    args = ["inpaint", synthetic_store.url, "--method", "recon_only", "--steps-scale", "0.01"]
+    args = ["inpaint", synthetic_store.url, "--method", "recon_only", "--steps-scale", "0.015"]
     code, out, _ = _cli(monkeypatch, capsys, *args, "--rays-per-batch", "64", "--device", "cpu")
     assert code == 0 and "recon_only" in out and "6 steps" in out
     assert synthetic_store.record("inpaint").config["rays_per_batch"] == 64

@@ -18,14 +18,17 @@ TINY_FIELD = FieldConfig(
 )
 
 
-def _tiny_config(steps_scale: float = 0.1, **overrides):
+def _tiny_config(steps: int = 48, **overrides):
     base = dict(
+        steps=steps,
+        warmup_steps=steps // 2,
+        checkpoint_every=steps,
         rays_per_batch=192,
         hole_rays_per_batch=32,
         field=TINY_FIELD,
         render=RenderSettings(sampler="stratified", num_coarse=12, num_fine=12),
     )
-    return preset("quick", steps_scale=steps_scale, **{**base, **overrides})
+    return preset("quick", **{**base, **overrides})
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def _known_mse(trainer, views) -> float:
 
 
 def test_joint_loop_lowers_reconstruction_loss_and_runs_every_term(tiny_views, tiny_config, stub_prior):
-    config = tiny_config(steps_scale=0.08)  # 48 steps, 24 of warm-up
+    config = tiny_config(steps=48)  # 24 of warm-up
     trainer = _trainer(tiny_views, config, stub_prior)
     before = _known_mse(trainer, tiny_views[0])
     result = trainer.run()
@@ -46,7 +46,7 @@ def test_joint_loop_lowers_reconstruction_loss_and_runs_every_term(tiny_views, t
 
 def test_recon_only_never_sees_hole_pixels(tiny_views, tiny_config):
     views, near, far = tiny_views
-    trainer = JointTrainer(views, tiny_config(steps_scale=0.02), None, torch.device("cpu"), near, far)
+    trainer = JointTrainer(views, tiny_config(steps=12), None, torch.device("cpu"), near, far)
     known = trainer.bank.known
     hole = torch.from_numpy(np.flatnonzero(np.concatenate([h.ravel() for h in views.holes])))
     assert not np.isin(known.numpy(), hole.numpy()).any()
@@ -56,7 +56,7 @@ def test_recon_only_never_sees_hole_pixels(tiny_views, tiny_config):
 
 
 def test_interrupted_run_resumes_from_its_checkpoint_and_matches_an_uninterrupted_one(tiny_views, tiny_config):
-    config = tiny_config(steps_scale=0.04, checkpoint_every=10)  # 24 steps
+    config = tiny_config(steps=24, checkpoint_every=10)
     reference = _trainer(tiny_views, config).run()
 
     store = CheckpointStore(zarr.open_group(zarr.storage.MemoryStore(), mode="w"))
@@ -76,7 +76,7 @@ def test_interrupted_run_resumes_from_its_checkpoint_and_matches_an_uninterrupte
 
 
 def test_resume_after_warmup_restores_depth_targets(tiny_views, tiny_config, stub_prior):
-    config = tiny_config(steps_scale=0.04, checkpoint_every=16)  # 24 steps, warm-up 12
+    config = tiny_config(steps=24, checkpoint_every=16)  # warm-up 12
     store = CheckpointStore(zarr.open_group(zarr.storage.MemoryStore(), mode="w"))
 
     def crash(step):
@@ -101,11 +101,11 @@ class _NaNPrior:
 
 
 def test_nan_steps_are_skipped_then_stop_the_run_with_a_clear_error(tiny_views, tiny_config):
-    config = tiny_config(steps_scale=0.03, warmup_steps=5, max_bad_steps=4, sds_every=1)
+    config = tiny_config(steps=18, warmup_steps=5, max_bad_steps=4, sds_every=1)
     with pytest.raises(TrainingDivergedError, match="NaN/inf.*lower lr"):
         _trainer(tiny_views, config, _NaNPrior()).run()
     # occasional NaNs are skipped and counted
-    config = tiny_config(steps_scale=0.03, warmup_steps=5, max_bad_steps=100, sds_every=4)
+    config = tiny_config(steps=18, warmup_steps=5, max_bad_steps=100, sds_every=4)
     result = _trainer(tiny_views, config, _NaNPrior()).run()
     assert result.bad_steps == len(range(5, config.steps, 4))
     assert np.isnan(result.losses["total"][5::4]).all()
