@@ -14,7 +14,8 @@ only in where the region comes from and what the prior is told:
 
 `apply_task` turns `--task` into job values (a layer over the user's), checking what a task
 needs before anything runs; `check_inpaint_task` repeats the checks inside the inpaint stage so
-a job file or a direct stage call cannot skip them.
+a job file or a direct stage call cannot skip them; `task_pipeline` swaps the masks stage for
+`stages.unmasked` when expansion alone is asked for and no mask source is given.
 """
 
 from __future__ import annotations
@@ -68,3 +69,15 @@ def apply_task(values: dict[str, Any], task: str) -> dict[str, Any]:
     elif task == "expansion":
         check_inpaint_task(task, inpaint.get("method", "joint"), inpaint.get("prior", "internal"), "")
     return {**values, "inpaint": inpaint}
+
+
+def task_pipeline(task: str | None, values: dict[str, Any], refs: list[str]) -> list[str]:
+    """The pipeline's stage modules for `task`: expansion with no mask source (and the capture's
+    masked regions not to be inpainted) needs no object mask, so `stages.masks` becomes
+    `stages.unmasked`; every other case keeps `refs`."""
+    masks = values.get("masks") or {}
+    expansion = (values.get("inpaint") or {}).get("expansion") or {}
+    wants_masks = any(masks.get(k) for k in _REGION_OPTIONS) or expansion.get("object_masks") == "inpaint"
+    if task != "expansion" or wants_masks:
+        return refs
+    return ["stages.unmasked" if ref == "stages.masks" else ref for ref in refs]

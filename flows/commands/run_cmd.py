@@ -17,10 +17,10 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from flows.job import load_job_file, merge_job_values
+from flows.job import default_pipeline_refs, load_job_file, merge_job_values
 from flows.settings import drop_empty_api_url, local_prefect_settings
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.tasks import apply_task
+from inpaint3d_core.tasks import apply_task, task_pipeline
 
 DemoPreset = Literal["quick", "full"]
 
@@ -176,6 +176,7 @@ def run(
     )
     if task is not None:
         values = apply_task(values, task)
+        pipeline = pipeline or task_pipeline(task, values, default_pipeline_refs())
     result = run_pipeline(
         capture,
         store,

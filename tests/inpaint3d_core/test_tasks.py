@@ -6,7 +6,7 @@ import pytest
 from flows.commands.run_cmd import expansion_values
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.task_metrics import kept_region_psnr, masked_psnr, opacity_coverage, region_consistency
-from inpaint3d_core.tasks import apply_task, check_inpaint_task
+from inpaint3d_core.tasks import apply_task, check_inpaint_task, task_pipeline
 
 
 def test_every_task_sets_the_inpaint_task_and_keeps_other_values():
@@ -85,3 +85,22 @@ def test_region_consistency_of_exact_renders_is_near_zero(synthetic_scene, synth
     result = region_consistency(renders, regions, cams.K[picks], cams.c2w[picks])
     assert result["pairs"] > 0 and result["photometric_l1"] < 0.05 and result["depth_error"] < 0.01
     assert region_consistency(renders[:1], regions[:1], cams.K[:1], cams.c2w[:1]) is None
+
+
+def test_expansion_alone_swaps_the_masks_stage_for_empty_masks():
+    refs = ["stages.ingest", "stages.poses", "stages.masks", "stages.inpaint"]
+    swapped = ["stages.ingest", "stages.poses", "stages.unmasked", "stages.inpaint"]
+    assert task_pipeline("expansion", {"inpaint": {"task": "expansion"}}, refs) == swapped
+    assert task_pipeline("expansion", {"masks": {"sphere": [0, 0, 0, 1]}}, refs) == refs
+    assert task_pipeline("expansion", {"inpaint": {"expansion": {"object_masks": "inpaint"}}}, refs) == refs
+    assert task_pipeline("removal", {}, refs) == refs
+
+
+def test_unmasked_stage_writes_empty_masks_in_the_masks_layout(synthetic_store):
+    from inpaint3d_core.scene import load_masks
+    from stages import unmasked
+
+    result = unmasked.run(synthetic_store, unmasked.Config())
+    assert result.summary == {"method": "none", "views": 8, "reason": "expansion"}
+    masks = load_masks(synthetic_store, dilated=True)
+    assert len(masks) == 8 and masks[0].shape == (36, 48) and not any(m.any() for m in masks)
