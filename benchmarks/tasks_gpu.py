@@ -62,7 +62,7 @@ from stages import masks as masks_stage  # noqa: E402
 
 # Per benchmark preset: synthetic scene size, inpaint preset, step scale, internal prior size, rays.
 SETTINGS = {
-    "quick": {"scene": "tiny", "inpaint": "quick", "steps_scale": 0.1, "prior_preset": "tiny", "rays": 256},
+    "quick": {"scene": "tiny", "inpaint": "quick", "steps_scale": 0.5, "prior_preset": "tiny", "rays": 256},
     "full": {"scene": "full", "inpaint": "full", "steps_scale": 0.15, "prior_preset": "quick", "rays": None},
 }
 MEASURED_VIEWS = 8  # input views rendered per task for coverage / consistency / PSNR
