@@ -130,37 +130,59 @@ class JointTrainer:
     # ------------------------------------------------------------------ warm-up -> joint
     @torch.no_grad()
     def _fill_depth_targets(self) -> None:
-        """Render depth around every hole with the warm-up field and fill the hole from it."""
+        """Render depth around every hole with the warm-up field and fill the hole from it.
+
+        The ring of boundary depth is taken from opaque pixels (acc > 0.5) a few pixels around
+        the hole; if a short or struggling warm-up left none there, the window widens (16 px,
+        then the whole view), and as a last resort any positive depth is trusted. Only a view
+        whose warm-up render is empty everywhere is an error.
+        """
         targets = torch.zeros(self.bank.hole.shape[0], device=self.device)
         for view in tqdm(self.hole_views, desc="hole depth fill", leave=False):
             hole = self.views.holes[view]
-            h, w = hole.shape
-            ys, xs = np.nonzero(hole)
-            margin = 4
-            y0, y1 = max(ys.min() - margin, 0), min(ys.max() + margin + 1, h)
-            x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, w)
-            gy, gx = np.mgrid[y0:y1, x0:x1]
-            xy = torch.tensor(np.stack([gx.ravel() + 0.5, gy.ravel() + 0.5], -1), dtype=torch.float32)
-            xy = xy.to(self.device)
-            K, c2w = self.bank.K[view], self.bank.c2w[view]
-            ids = torch.full((xy.shape[0],), view, device=self.device, dtype=torch.long)
-            depth, acc = [], []
-            for start in range(0, xy.shape[0], 16384):
-                part = xy[start : start + 16384]
-                origins, directions = pixel_rays(K, c2w, part)
-                out = self._render(origins, directions, ids[: part.shape[0]], training=False)
-                depth.append(out.distance * ray_z_scale(K, part))
-                acc.append(out.acc)
-            box_depth = torch.cat(depth).view(y1 - y0, x1 - x0).cpu().numpy()
-            box_acc = torch.cat(acc).view(y1 - y0, x1 - x0).cpu().numpy()
-            box_hole = hole[y0:y1, x0:x1]
-            filled = np.zeros(hole.shape, dtype=np.float32)
-            filled[y0:y1, x0:x1] = fill_hole_depth(box_depth, box_hole, valid=box_acc > 0.5)
+            filled = self._filled_hole_depth(view, hole)
             self.depth_targets[view] = filled
             flat = torch.from_numpy(np.flatnonzero(hole)).to(self.device) + self.bank.offsets[view]
             pos = torch.searchsorted(self.bank.hole, flat)
             targets[pos] = torch.from_numpy(filled[hole]).to(self.device)
         self.hole_target = targets
+
+    def _filled_hole_depth(self, view: int, hole: np.ndarray) -> np.ndarray:
+        h, w = hole.shape
+        ys, xs = np.nonzero(hole)
+        for margin in (4, 16, max(h, w)):
+            y0, y1 = max(ys.min() - margin, 0), min(ys.max() + margin + 1, h)
+            x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, w)
+            box_depth, box_acc = self._render_depth_window(view, x0, x1, y0, y1)
+            box_hole = hole[y0:y1, x0:x1]
+            for valid in (box_acc > 0.5, box_depth > 0):
+                if (valid & ~box_hole).any():
+                    filled = np.zeros(hole.shape, dtype=np.float32)
+                    filled[y0:y1, x0:x1] = fill_hole_depth(box_depth, box_hole, valid=valid)
+                    return filled
+                if margin < max(h, w):
+                    break  # widen the window before trusting translucent depth
+        raise RuntimeError(
+            f"hole depth fill: the warm-up field renders nothing in view {view}; "
+            "raise the warm-up steps (preset / steps_scale) or check the poses"
+        )
+
+    def _render_depth_window(self, view: int, x0: int, x1: int, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
+        """z-depth and opacity of the pixel window [y0:y1, x0:x1] of a training view."""
+        gy, gx = np.mgrid[y0:y1, x0:x1]
+        xy = torch.tensor(np.stack([gx.ravel() + 0.5, gy.ravel() + 0.5], -1), dtype=torch.float32)
+        xy = xy.to(self.device)
+        K, c2w = self.bank.K[view], self.bank.c2w[view]
+        ids = torch.full((xy.shape[0],), view, device=self.device, dtype=torch.long)
+        depth, acc = [], []
+        for start in range(0, xy.shape[0], 16384):
+            part = xy[start : start + 16384]
+            origins, directions = pixel_rays(K, c2w, part)
+            out = self._render(origins, directions, ids[: part.shape[0]], training=False)
+            depth.append(out.distance * ray_z_scale(K, part))
+            acc.append(out.acc)
+        shape = (y1 - y0, x1 - x0)
+        return torch.cat(depth).view(shape).cpu().numpy(), torch.cat(acc).view(shape).cpu().numpy()
 
     @torch.no_grad()
     def _render_camera(self, K: np.ndarray, c2w: np.ndarray, width: int, height: int, appearance: int):
