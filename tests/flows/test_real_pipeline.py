@@ -42,7 +42,7 @@ def test_demo_runs_every_stage_and_a_cli_rerun_recomputes_nothing(tmp_path):
     assert iio.imread(video).shape[0] == 2  # the 2-frame camera path
     assert (Path(result["exports"]["report"]) / "report.html").stat().st_size > 0
     before = {name: store.record(name).finished_at for name in names}
-    assert Artifact.get("capture-report-report").data.endswith("/report/report.html")
+    assert Artifact.get("capture-report-report").data.endswith("/report/report.html)")  # markdown link
 
     job_file = tmp_path / "job.yaml"
     job_file.write_text(yaml.safe_dump({"preset": "quick", **TINY_JOB}))
