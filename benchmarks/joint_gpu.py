@@ -104,8 +104,9 @@ def speed(console: Console, views, near, far, repeats: int) -> None:
         split_table.add_column(col, justify="right")
     trainers = {}
     for name, prior in (("SD-2 512px fp16 CFG", sd2), ("internal 64px", internal)):
-        split, trainers[name] = time_split(views, near, far, prior, steps=50, warm=300)
+        split, trainers[name] = time_split(views, near, far, prior, steps=50, warm=150)
         split_table.add_row(name, *(f"{split[k]:.1f}" for k in ("render_s", "sds_s", "backward_s", "total")))
+        console.print(f"{name}: " + ", ".join(f"{k}={v:.1f} ms" for k, v in split.items()))  # survives a timeout
     console.print(split_table)
 
     floor = median_ms(floor_sds_step(pipeline, 1, sd2.resolution), CUDA, repeats)
