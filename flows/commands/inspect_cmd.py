@@ -65,7 +65,5 @@ def open_existing_store(url: str) -> SceneStore:
 
     fs, path = fsspec.core.url_to_fs(url)
     if not fs.exists(f"{path.rstrip('/')}/zarr.json"):
-        raise InputError(
-            f"{url}: no scene store there (expected a zarr group with zarr.json); check the path"
-        )
+        raise InputError(f"{url}: no scene store there (expected a zarr group with zarr.json); check the path")
     return SceneStore(url)
