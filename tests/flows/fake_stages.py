@@ -91,10 +91,25 @@ def _masks(ctx: StageContext, cfg: MasksConfig) -> dict[str, Any]:
 class InpaintConfig(StageConfig):
     preset: str = Field(default="quick", description="Preset name (the job's preset is shared into it).")
     sleep_s: float = Field(default=0.0, description="Seconds the pretend GPU work takes.")
+    rendezvous_dir: str | None = Field(
+        default=None,
+        description="Each run drops a file here and waits (up to 60 s) until another run's file appears, so "
+        "two runs overlap if and only if they really execute at the same time (worker polling cannot hide it).",
+    )
+
+
+def _wait_for_peer(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{os.getpid()}-{time.time_ns()}").touch()
+    deadline = time.time() + 60.0
+    while len(list(folder.iterdir())) < 2 and time.time() < deadline:
+        time.sleep(0.1)
 
 
 def _inpaint(ctx: StageContext, cfg: InpaintConfig) -> dict[str, Any]:
     started = time.time()
+    if cfg.rendezvous_dir:
+        _wait_for_peer(Path(cfg.rendezvous_dir))
     time.sleep(cfg.sleep_s)
     ctx.group.create_array("weights", data=np.zeros(4, dtype=np.float32))
     return _stamp({"device": os.environ.get("CUDA_VISIBLE_DEVICES", ""), "preset": cfg.preset}, started)

@@ -132,7 +132,7 @@ def test_deploy_trigger_and_scale_out_one_worker_per_gpu(prefect_server, tmp_pat
     inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
     for name in ("cap_one", "cap_two"):
         make_capture(inbox / name, 2)
-        (inbox / name / "job.yaml").write_text("inpaint: {sleep_s: 3.0}\n")
+        (inbox / name / "job.yaml").write_text(f"inpaint: {{sleep_s: 1.0, rendezvous_dir: '{tmp_path / 'meet'}'}}\n")
 
     from prefect.client.schemas.actions import WorkPoolCreate
 
