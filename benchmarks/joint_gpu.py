@@ -64,7 +64,9 @@ def make_trainer(views, near, far, prior, **overrides) -> JointTrainer:
     return JointTrainer(views, config, prior, CUDA, config.near_scale * near, config.far_scale * far, profile=True)
 
 
-def time_split(views, near, far, prior, steps: int, warm: int, rays: int) -> tuple[dict[str, float], JointTrainer]:
+def time_split(
+    views, near, far, prior, steps: int, warm: int, rays: int, sds_res: int
+) -> tuple[dict[str, float], JointTrainer]:
     """ms per joint iteration for each part, after `warm` untimed reconstruction-only iterations.
 
     The warm-up is real training (not just cache warming): the joint phase starts with the
@@ -103,7 +105,7 @@ def joint_sds_step(trainer: JointTrainer):
     return step
 
 
-def speed(console: Console, views, near, far, repeats: int, rays: int) -> None:
+def speed(console: Console, views, near, far, repeats: int, rays: int, sds_res: int) -> None:
     pipeline = build_random_sd2_inpaint(CUDA, torch.float16)
     sd2 = prior_without_text_encoder(pipeline, guidance_scale=7.5)
     internal_cfg = InternalPriorConfig.preset("full")
@@ -114,7 +116,7 @@ def speed(console: Console, views, near, far, repeats: int, rays: int) -> None:
         split_table.add_column(col, justify="right")
     trainers = {}
     for name, prior in (("SD-2 512px fp16 CFG", sd2), ("internal 64px", internal)):
-        split, trainers[name] = time_split(views, near, far, prior, steps=50, warm=150, rays=rays)
+        split, trainers[name] = time_split(views, near, far, prior, steps=50, warm=150, rays=rays, sds_res=sds_res)
         split_table.add_row(name, *(f"{split[k]:.1f}" for k in ("render_s", "sds_s", "backward_s", "total")))
         console.print(f"{name}: " + ", ".join(f"{k}={v:.1f} ms" for k, v in split.items()))  # survives a timeout
     console.print(split_table)
@@ -198,6 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--rays-per-batch", type=int, default=4096, help="reconstruction rays per step in the speed tables (hole: 1/4)"
     )
+    parser.add_argument(
+        "--sds-render-resolution",
+        type=int,
+        default=128,
+        help="side of the rendered SDS crop, upsampled to the prior's resolution (512 px renders ran out of memory)",
+    )
     parser.add_argument("--skip-speed", action="store_true", help="only the quality table")
     parser.add_argument("--skip-quality", action="store_true", help="only the speed tables")
     args = parser.parse_args(argv)
@@ -208,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="joint_gpu_"))
     first = synthetic_views(args.seeds[0], workdir)
     if not args.skip_speed:
-        speed(console, *first[1:2], *first[3:], args.repeats, args.rays_per_batch)
+        speed(console, *first[1:2], *first[3:], args.repeats, args.rays_per_batch, args.sds_render_resolution)
     if not args.skip_quality:
         quality(console, args.seeds, args.steps_scale, workdir, first)
 
