@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
-import pytest
+from cli_runner import call_cli
 
-from flows.cli import main
 from inpaint3d_core.cameras import intrinsics, look_at
 from inpaint3d_core.io.transforms_json import read_transforms
 from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore
-
-
-def call_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["inpaint3d", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
 
 
 def test_inspect_missing_store_is_exit_2_naming_the_path(monkeypatch, capsys, tmp_path):

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-
-import pytest
-
-from flows.cli import main
-
-
-def _cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["inpaint3d", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
+from cli_runner import call_cli
 
 
 def test_inpaint_command_runs_the_stage_and_reports(monkeypatch, capsys, synthetic_store):
     args = ["inpaint", synthetic_store.url, "--method", "recon_only", "--steps-scale", "0.015"]
-    code, out, _ = _cli(monkeypatch, capsys, *args, "--rays-per-batch", "64", "--device", "cpu")
+    code, out, _ = call_cli(monkeypatch, capsys, *args, "--rays-per-batch", "64", "--device", "cpu")
     assert code == 0 and "recon_only" in out and "6 steps" in out
     assert synthetic_store.record("inpaint").config["rays_per_batch"] == 64
-    code, out, _ = _cli(monkeypatch, capsys, *args, "--rays-per-batch", "64", "--device", "cpu")
+    code, out, _ = call_cli(monkeypatch, capsys, *args, "--rays-per-batch", "64", "--device", "cpu")
     assert code == 0 and "up to date" in out
 
 
 def test_invalid_choices_are_usage_errors_naming_the_option(monkeypatch, capsys, synthetic_store):
-    code, _, err = _cli(monkeypatch, capsys, "inpaint", synthetic_store.url, "--method", "magic")
+    code, _, err = call_cli(monkeypatch, capsys, "inpaint", synthetic_store.url, "--method", "magic")
     assert code == 2 and "--method" in err
-    code, _, err = _cli(monkeypatch, capsys, "inpaint", synthetic_store.url, "--w-sds", "-1")
+    code, _, err = call_cli(monkeypatch, capsys, "inpaint", synthetic_store.url, "--w-sds", "-1")
     assert code == 2 and "--w-sds" in err

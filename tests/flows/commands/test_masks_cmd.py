@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from cli_runner import call_cli
 
-from flows.cli import main
 from flows.commands.masks_cmd import masks_config
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.scene import load_masks
-
-
-def call_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["inpaint3d", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
 
 
 def test_options_become_a_typed_config(tmp_path):

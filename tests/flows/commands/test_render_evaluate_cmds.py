@@ -4,24 +4,14 @@ on the tiny synthetic store (the exact scene stands in for the trained field).""
 from __future__ import annotations
 
 import json
-import sys
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from cli_runner import call_cli
 
-from flows.cli import main
 from inpaint3d_core.media import decode_mp4
 from inpaint3d_core.pointcloud import read_ply
-
-
-def call_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["inpaint3d", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
 
 
 @pytest.fixture
