@@ -229,6 +229,19 @@ class StableDiffusionInpaintPrior:
         return torch.where(hole > 0.5, filled.clamp(0, 1).to(image), image)
 
 
+def sd_ddim_scheduler() -> DDIMScheduler:
+    """The DDIM noise schedule of Stable Diffusion 1.x/2.x checkpoints (what randomly built
+    pipelines must share with real ones, so SDS timesteps and weights mean the same)."""
+    return DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+
+
 def build_random_sd2_inpaint(
     device: str | torch.device = "cuda", dtype: torch.dtype = torch.float16, seed: int = 0
 ) -> StableDiffusionInpaintPipeline:
@@ -275,14 +288,7 @@ def build_random_sd2_inpaint(
             )
     finally:
         torch.set_default_dtype(default_dtype)
-    scheduler = DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
+    scheduler = sd_ddim_scheduler()
     pipeline = StableDiffusionInpaintPipeline(
         vae=vae,
         text_encoder=None,

@@ -14,8 +14,10 @@ import tempfile
 from pathlib import Path
 
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+from diffusers import AutoencoderKL, StableDiffusionInpaintPipeline, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+from inpaint3d_core.priors.stable_diffusion import sd_ddim_scheduler
 
 TINY_TEXT_DIM = 32
 TINY_RESOLUTION = 64  # UNet sample_size 32 x VAE downscale 2
@@ -81,14 +83,7 @@ def build_tiny_sd_inpaint_pipeline(folder: str | Path, seed: int = 0) -> Path:
         latent_channels=4,
         sample_size=TINY_RESOLUTION,
     )
-    scheduler = DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
+    scheduler = sd_ddim_scheduler()
     pipeline = StableDiffusionInpaintPipeline(
         vae=vae,
         text_encoder=text_encoder,
