@@ -13,6 +13,18 @@ import torch
 
 from inpaint3d_core.nerf.samples import DensityFn, RaySamples
 
+# Points per density evaluation inside nerfacc's no-grad calls (grid updates, marching). The
+# pure-torch hash grid holds ~(levels x 8 corners) indices and features per point, so a whole
+# 128^3 x 4-level grid at once needs >10 GiB; 2^20 points keep it near 1 GiB.
+DENSITY_CHUNK = 1 << 20
+
+
+def chunked_density(density_fn: DensityFn, points: torch.Tensor, chunk: int = DENSITY_CHUNK) -> torch.Tensor:
+    """density_fn over `points` in slices of `chunk` (same result, bounded peak memory)."""
+    if points.shape[0] <= chunk:
+        return density_fn(points)
+    return torch.cat([density_fn(points[start : start + chunk]) for start in range(0, points.shape[0], chunk)])
+
 
 class OccupancyGridSampler:
     def __init__(
@@ -38,7 +50,7 @@ class OccupancyGridSampler:
         self.occupancy_threshold = occupancy_threshold
 
     def _occupancy(self, density_fn: DensityFn):
-        return lambda x: density_fn(x)[:, None] * self.render_step_size
+        return lambda x: chunked_density(density_fn, x)[:, None] * self.render_step_size
 
     def sample(
         self,
@@ -51,7 +63,7 @@ class OccupancyGridSampler:
     ) -> RaySamples:
         def sigma_fn(t_starts, t_ends, ray_indices):
             t_mid = 0.5 * (t_starts + t_ends)
-            return density_fn(origins[ray_indices] + directions[ray_indices] * t_mid[:, None])
+            return chunked_density(density_fn, origins[ray_indices] + directions[ray_indices] * t_mid[:, None])
 
         ray_indices, t_starts, t_ends = self.estimator.sampling(
             origins,
