@@ -82,6 +82,7 @@ def time_split(
         sds_every=1,
         rays_per_batch=rays,
         hole_rays_per_batch=rays // 4,
+        sds_render_resolution=sds_res,
     )
 
     def reset(step: int) -> None:
