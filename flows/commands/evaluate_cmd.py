@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from flows.commands.inspect_cmd import open_existing_store
-from inpaint3d_core.errors import InputError
+from flows.commands.options import stage_config
 from inpaint3d_core.report import metrics_rows
 from inpaint3d_core.store import SceneStore
 from stages import evaluate as evaluate_stage
@@ -30,13 +29,14 @@ def evaluate(
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Metrics against ground truth (full image, mask bounding box), multi-view consistency, report."""
-    try:
-        config = evaluate_stage.Config(
-            scored_views=scored_views, neighbours=neighbours, lpips=lpips, lpips_net=lpips_net
-        )
-    except ValidationError as exc:
-        problems = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"evaluate: {problems}") from exc
+    config = stage_config(
+        "evaluate",
+        evaluate_stage.Config,
+        scored_views=scored_views,
+        neighbours=neighbours,
+        lpips=lpips,
+        lpips_net=lpips_net,
+    )
     scene = open_existing_store(store)
     evaluate_stage.run(scene, config, force=force)
     metrics = evaluate_stage.read_metrics(scene)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-from pydantic import ValidationError
 
-from inpaint3d_core.errors import InputError
+from flows.commands.options import stage_config
 from inpaint3d_core.store import SceneStore
 from stages import ingest as ingest_stage
 
@@ -46,8 +45,4 @@ def ingest(
 
 def _config(**options) -> ingest_stage.Config:
     """Options as a typed stage config; an invalid choice is a usage error naming the option."""
-    try:
-        return ingest_stage.Config(**options)
-    except ValidationError as exc:
-        problems = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"ingest: {problems}") from exc
+    return stage_config("ingest", ingest_stage.Config, **options)

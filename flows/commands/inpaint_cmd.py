@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from pydantic import ValidationError
 
 from flows.commands.inspect_cmd import open_existing_store
-from inpaint3d_core.errors import InputError
+from flows.commands.options import option_name, stage_config
 from inpaint3d_core.joint.config import LossWeights
 from stages import inpaint as inpaint_stage
 
@@ -70,11 +69,7 @@ def inpaint(
 
 def _config(**options) -> inpaint_stage.Config:
     """Options as a typed stage config; an invalid choice is a usage error naming the option."""
-    try:
-        return inpaint_stage.Config(**options)
-    except ValidationError as exc:
-        problems = "; ".join(f"{_option_name(e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"inpaint: {problems}") from exc
+    return stage_config("inpaint", inpaint_stage.Config, _option_name, **options)
 
 
 def _option_name(loc: tuple) -> str:
@@ -83,4 +78,4 @@ def _option_name(loc: tuple) -> str:
         return f"--w-{loc[1]}"
     if loc and loc[0] == "expansion" and len(loc) > 1:
         return {"cameras": "--expand-cameras"}.get(str(loc[1]), "--" + str(loc[1]).replace("_", "-"))
-    return "--" + "-".join(map(str, loc)).replace("_", "-")
+    return option_name(loc)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from pydantic import ValidationError
 
 from flows.commands.inspect_cmd import open_existing_store
-from inpaint3d_core.errors import InputError
+from flows.commands.options import stage_config
 from stages import poses as poses_stage
 
 
@@ -52,8 +51,4 @@ def poses(
 
 def _config(**options) -> poses_stage.Config:
     """Options as a typed stage config; an invalid choice is a usage error naming the option."""
-    try:
-        return poses_stage.Config(**options)
-    except ValidationError as exc:
-        problems = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"poses: {problems}") from exc
+    return stage_config("poses", poses_stage.Config, **options)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import typer
-from pydantic import ValidationError
 
 from flows.commands.inspect_cmd import open_existing_store
+from flows.commands.options import stage_config
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import write_png_frames
 from inpaint3d_core.pointcloud import unproject_depth, voxel_merge, write_ply
@@ -29,19 +29,17 @@ def render(
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Render the inpainted scene at the input cameras and along a smooth camera path."""
-    try:
-        config = render_stage.Config(
-            path=path,
-            n_frames=frames,
-            fps=fps,
-            width=width,
-            compare=compare,
-            keep_frames=keep_frames,
-            device=device,
-        )
-    except ValidationError as exc:
-        problems = "; ".join(f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors())
-        raise InputError(f"render: {problems}") from exc
+    config = stage_config(
+        "render",
+        render_stage.Config,
+        path=path,
+        n_frames=frames,
+        fps=fps,
+        width=width,
+        compare=compare,
+        keep_frames=keep_frames,
+        device=device,
+    )
     result = render_stage.run(open_existing_store(store), config, force=force)
     s = result.summary
     state = "up to date" if result.skipped else f"done in {result.seconds:.1f} s"
