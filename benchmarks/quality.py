@@ -12,16 +12,24 @@ region (lower = more consistent), plus the inpaint stage's seconds.
 
 `--set key=value` (repeatable, value parsed as JSON when it can be) overrides fields of the
 inpaint stage's Config for every method, e.g. `--set prior='"internal"'`.
+
+`--jobs N` runs N (seed, method) pairs at once, each in its own process: one run of the joint
+stage leaves most of a large GPU idle (small kernels, host-side sampling), so several runs
+share it well. Every finished run is written to `OUT/seed{S}/{method}.json` at once, so a run
+cut short keeps what it finished, and `--table-from DIR` rebuilds the table from such files
+(e.g. seeds run as separate GPU commands).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import shutil
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,6 +128,47 @@ def run_one(scene, method: str, preset: str, store_path: Path, overrides: dict) 
     return {**evaluate.read_metrics(store), "seconds": result.seconds}
 
 
+def run_job(seed: int, method: str, preset: str, out: Path, overrides: dict) -> dict:
+    """One (seed, method) run from scratch, its record also written to OUT/seed{S}/{method}.json."""
+    from inpaint3d_core.synthetic import SyntheticConfig, generate_scene
+
+    scene = generate_scene(SyntheticConfig.preset(SCENE_PRESET[preset], seed=seed))
+    print(f"seed {seed} / {method} ...", flush=True)
+    record = {
+        "method": method,
+        "seed": seed,
+        **run_one(scene, method, preset, out / f"seed{seed}" / f"{method}.zarr", overrides),
+    }
+    (out / f"seed{seed}" / f"{method}.json").write_text(json.dumps(record, indent=2))
+    print(f"seed {seed} / {method} done in {record['seconds']:.0f} s", flush=True)
+    return record
+
+
+def read_records(folder: Path) -> list[dict]:
+    """Every run record under `folder` (OUT/seed*/METHOD.json), in seed then method order."""
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("seed*/*.json"))]
+    if not records:
+        raise SystemExit(f"--table-from {folder}: no seed*/<method>.json run records there")
+    order = {m: i for i, m in enumerate(METHODS)}
+    return sorted(records, key=lambda r: (order.get(r["method"], len(order)), r["seed"]))
+
+
+def run_all(jobs: list[tuple[int, str]], preset: str, out: Path, overrides: dict, workers: int) -> list[dict]:
+    if workers <= 1:
+        return [run_job(seed, method, preset, out, overrides) for seed, method in jobs]
+    # spawn: a forked child cannot initialise CUDA after the parent touched it
+    context = multiprocessing.get_context("spawn")
+    results = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(run_job, seed, method, preset, out, overrides): (seed, method) for seed, method in jobs}
+        for future in as_completed(futures):
+            try:
+                results.append(future.result())
+            except Exception as error:  # one failed run must not lose the others' results
+                print(f"seed {futures[future][0]} / {futures[future][1]} failed: {error!r}", flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(SCENE_PRESET), default="quick")
@@ -127,24 +176,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--out", type=Path, default=REPO / "outputs" / "bench_quality")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="inpaint Config key=value")
+    parser.add_argument("--jobs", type=int, default=1, help="(seed, method) runs at once, one process each")
+    parser.add_argument("--table-from", type=Path, help="only print the table of the run records in this folder")
     args = parser.parse_args(argv)
 
-    from inpaint3d_core.synthetic import SyntheticConfig, generate_scene
-
+    if args.table_from is not None:
+        print(build_table(read_records(args.table_from)))
+        return
     overrides = _parse_overrides(args.overrides)
-    results = []
     started = time.perf_counter()
-    for seed in args.seeds:
-        scene = generate_scene(SyntheticConfig.preset(SCENE_PRESET[args.preset], seed=seed))
-        for method in args.methods:
-            print(f"seed {seed} / {method} ...", flush=True)
-            record = run_one(scene, method, args.preset, args.out / f"seed{seed}" / f"{method}.zarr", overrides)
-            results.append({"method": method, "seed": seed, **record})
-    (args.out / "results.json").parent.mkdir(parents=True, exist_ok=True)
+    jobs = [(seed, method) for seed in args.seeds for method in args.methods]
+    results = run_all(jobs, args.preset, args.out, overrides, args.jobs)
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     print()
     print(f"object removal on synthetic scenes, preset {args.preset} ({time.perf_counter() - started:.0f} s total)")
-    print(build_table(results))
+    print(build_table(read_records(args.out)))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,13 @@ class ExpansionConfig(BaseModel):
         0.5, gt=0.0, lt=1.0, description="Virtual pixels rendered less opaque than this after warm-up are unobserved."
     )
     dilate_px: int = Field(2, ge=0, le=64, description="Dilation of the unobserved mask, in pixels.")
+    opacity_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="Weight of (1 - accumulated opacity)^2 on virtual-hole rays. Unseen space has no photo to make "
+        "it opaque, so the removal default (0.01) leaves half of it transparent (CPU quick run: opacity coverage "
+        "0.50 at 0.01, >= 0.9 at 1.0).",
+    )
     min_hole_fraction: float = Field(
         0.01, ge=0.0, lt=1.0, description="Virtual views whose hole covers less than this are not used."
     )

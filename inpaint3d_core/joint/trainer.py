@@ -45,7 +45,7 @@ from inpaint3d_core.nerf.model import build_sampler, field_to_bytes
 from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
 from inpaint3d_core.priors.base import InpaintingPrior
 
-TERMS = ("rgb", "sds", "depth", "freespace", "opacity", "total")
+TERMS = ("rgb", "sds", "depth", "freespace", "opacity", "virtual_opacity", "total")
 # Context factor of the SDS crop when the prior states none (same default as the per-view baseline).
 DEFAULT_CROP_CONTEXT = 2.0
 
@@ -250,7 +250,9 @@ class JointTrainer:
             parts.append((out, z / batch.z_scale))  # z-depth -> distance along the unit ray
         if self.virtual_rays is not None:
             batch, appearance, target = self.virtual_rays.sample(self.config.hole_rays_per_batch, self.generator)
-            parts.append((self._render(batch.origins, batch.directions, appearance), target))
+            virtual_out = self._render(batch.origins, batch.directions, appearance)
+            parts.append((virtual_out, target))
+            terms["virtual_opacity"] = opacity_loss(virtual_out)
         if not parts:
             return
         with_depth = self.config.depth_fill != "none"
@@ -337,7 +339,10 @@ class JointTrainer:
                 terms["sds"] = sds
         t2 = self._sync()
         self.timings["sds_s"] += t2 - t1
-        weights = cfg.weights.model_dump()
+        weights = {
+            **cfg.weights.model_dump(),
+            "virtual_opacity": self.expansion.opacity_weight if self.expansion else 0.0,
+        }
         total = sum(weights[name] * value for name, value in terms.items())
         values = {name: float(value.detach()) for name, value in terms.items()}
         values["total"] = float(total.detach())

@@ -56,3 +56,18 @@ def test_overrides_parse_json_values(quality):
     }
     with pytest.raises(SystemExit):
         quality._parse_overrides(["novalue"])
+
+
+def test_table_from_run_records_written_per_seed_and_method(quality, tmp_path, capsys):
+    import json
+
+    for method, seed, masked in (("per_view", 1, 19.0), ("joint", 0, 20.0), ("joint", 1, 22.0)):
+        (tmp_path / f"seed{seed}").mkdir(exist_ok=True)
+        (tmp_path / f"seed{seed}" / f"{method}.json").write_text(json.dumps(_record(method, seed, masked, 0.02)))
+    records = quality.read_records(tmp_path)
+    assert [(r["method"], r["seed"]) for r in records] == [("joint", 0), ("joint", 1), ("per_view", 1)]
+    quality.main(["--table-from", str(tmp_path)])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "seeds: [0, 1]" and lines[3].startswith("| joint | 21.00 ± 1.41*")
+    with pytest.raises(SystemExit, match="no seed"):
+        quality.read_records(tmp_path / "empty")
