@@ -67,8 +67,20 @@ class PropagationSettings(BaseModel):
     plane_tolerance: float = Field(
         0.02, gt=0.0, description="Distance to a support plane (fraction of the object's size) treated as on it."
     )
+    plane_contrast: float = Field(
+        3.0,
+        gt=0.0,
+        description="A support plane's slab, away from the object, holds this many times the points of an "
+        "equally thick slab beside it (a real surface, not a slice through clutter).",
+    )
     grow_factor: float = Field(
         1.5, ge=0.0, description="Hop length (in units of the seeds' point spacing) when growing into unseen parts."
+    )
+    grow_sparse_limit: float = Field(
+        4.0,
+        ge=1.0,
+        description="Where points are sparser, hops may lengthen with the local spacing up to this many times "
+        "the grow hop.",
     )
     grow_limit: float = Field(
         1.5, ge=0.0, description="Growth stays within this many object sizes of the seeds' centre."
@@ -200,8 +212,11 @@ def _support_planes(scene: ScenePoints, seeds: np.ndarray, size: float, settings
 
     The dominant planes among the points around the object are found by RANSAC; one counts as
     support when a good share of its inliers lie farther from the object's centre than the object
-    is large (an object's own flat face does not reach that far) and it holds only a minority of
-    the seeds.
+    is large (an object's own flat face does not reach that far), it holds only a minority of
+    the seeds, and out there it is a real surface: its slab holds several times more points than
+    an equally thick slab beside it. Without that last test a thin slab that merely slices through
+    the object's unseen back and the clutter around it (about as many points beside it as in it)
+    passes for a wall, and removes the very points that outline the object in far views.
     """
     rng = np.random.default_rng(0)
     center = np.median(scene.xyz[seeds], axis=0)
@@ -215,9 +230,14 @@ def _support_planes(scene: ScenePoints, seeds: np.ndarray, size: float, settings
         if plane is None:
             break
         normal, offset = plane
-        inlier = near & (np.abs(scene.xyz @ normal - offset) <= tol)
-        reaches_beyond = (inlier & (distance > size)).sum() >= 0.3 * inlier.sum()
-        if reaches_beyond and (inlier & seeds).sum() <= 0.3 * seeds.sum():
+        plane_distance = np.abs(scene.xyz @ normal - offset)
+        inlier = near & (plane_distance <= tol)
+        far = near & (distance > size)
+        far_inliers = (inlier & far).sum()
+        reaches_beyond = far_inliers >= 0.3 * inlier.sum()
+        beside = (far & (plane_distance > tol) & (plane_distance <= 3 * tol)).sum() / 2
+        is_surface = far_inliers >= settings.plane_contrast * beside
+        if reaches_beyond and is_surface and (inlier & seeds).sum() <= 0.3 * seeds.sum():
             on_plane |= inlier
         pool &= ~inlier
     return on_plane
@@ -272,7 +292,8 @@ def select_object_points(
         background = visible & inside & ~lands_in(morphology.dilate(ref_mask, erode_px))
         reachable = ~background & ~on_planes
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
-        selected |= _grow(scene.xyz, chosen, reachable, _spacing(scene.xyz[chosen]) * settings.grow_factor)
+        hop = _spacing(scene.xyz[chosen]) * settings.grow_factor
+        selected |= _grow(scene.xyz, chosen, reachable, hop, settings.grow_sparse_limit)
     return selected
 
 
@@ -282,17 +303,33 @@ def _spacing(xyz: np.ndarray) -> float:
     return float(np.median(cKDTree(xyz).query(xyz, k=k + 1)[0][:, k]))
 
 
-def _grow(xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: float) -> np.ndarray:
-    """(P,) bool: `start` plus every reachable point connected to it by hops shorter than `radius`."""
+def _grow(xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: float, sparse_limit: float) -> np.ndarray:
+    """(P,) bool: `start` plus every reachable point connected to it by short hops.
+
+    A hop into a point may be as long as `radius` or, where the points around that point are
+    sparser, the local spacing there scaled like `radius` is (up to `sparse_limit` times
+    `radius`). Why: SfM density follows how many views saw a surface; the part of an object
+    that only the last views of an arc see carries a few scattered points, and a hop length
+    calibrated on the densely seen front stops short of exactly the part that outlines the
+    object in those views.
+    """
     grown = start.copy()
     pool = np.flatnonzero(reachable & ~start)
     if len(pool) == 0 or radius <= 0:
         return grown
+    k = min(_SPACING_NEIGHBOUR, len(xyz) - 1)
+    local = cKDTree(xyz).query(xyz[pool], k=k + 1)[0][:, k]
+    hop = np.clip(local * (radius / max(_spacing(xyz[start]), 1e-12)), radius, sparse_limit * radius)
     tree = cKDTree(xyz[pool])
     frontier = xyz[start]
     while len(frontier):
-        hits = {j for near in tree.query_ball_point(frontier, radius) for j in near}
-        new = np.array([j for j in hits if not grown[pool[j]]], dtype=np.int64)
+        hits = np.unique(
+            np.concatenate([np.asarray(near, np.int64) for near in tree.query_ball_point(frontier, hop.max())])
+        )
+        hits = hits[~grown[pool[hits]]]
+        if len(hits) == 0:
+            break
+        new = hits[cKDTree(frontier).query(xyz[pool[hits]])[0] <= hop[hits]]
         if len(new) == 0:
             break
         grown[pool[new]] = True
