@@ -76,6 +76,7 @@ def _inpaint_config(task: str, settings: dict, args, device: str, **extra) -> in
         "prior_preset": settings["prior_preset"],
         "device": device,
         "seed": args.seed,
+        "sampler": args.sampler,
         **extra,
     }
     if settings["rays"] is not None:
@@ -172,6 +173,9 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), help="Tasks to run.")
     parser.add_argument("--steps-scale", type=float, default=None, help="Override the preset's step scale.")
     parser.add_argument("--seed", type=int, default=0, help="Scene and training seed.")
+    parser.add_argument(
+        "--sampler", choices=("auto", "stratified", "occupancy"), help="Ray sampler (default: the preset's)."
+    )
     parser.add_argument("--prompt", default="a red ceramic vase", help="Replacement prompt.")
     parser.add_argument("--fov-factor", type=float, default=1.5, help="Expansion: wider views' side factor.")
     parser.add_argument("--out", type=Path, default=Path("outputs/tasks_benchmark"), help="Pictures go here.")

@@ -73,6 +73,11 @@ class Config(StageConfig):
     weights: LossWeights = Field(default_factory=LossWeights, description="Loss term weights.")
     depth_supervision: bool = Field(True, description="Fill the hole's depth from the warm-up and supervise it.")
     rays_per_batch: int | None = Field(None, description="Override the preset's rays per step.", ge=1)
+    sampler: Literal["auto", "stratified", "occupancy"] | None = Field(
+        None,
+        description="Override the preset's ray sampler: stratified has a fixed cost per ray (64 samples), the "
+        "occupancy grid (nerfacc, CUDA) marches up to ~1000 samples per ray until the grid is pruned.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when available.")
     seed: int = Field(0, description="Seed of initialisation, ray sampling and the prior.")
     task: Task = Field(
@@ -108,7 +113,10 @@ def joint_config(config: Config) -> JointConfig:
         overrides["depth_fill"] = "none"
     if config.rays_per_batch is not None:
         overrides["rays_per_batch"] = config.rays_per_batch
-    return preset(config.preset, config.steps_scale, **overrides)
+    joint = preset(config.preset, config.steps_scale, **overrides)
+    if config.sampler is not None:
+        joint = joint.model_copy(update={"render": joint.render.model_copy(update={"sampler": config.sampler})})
+    return joint
 
 
 def load_training_views(store: SceneStore) -> tuple[TrainingViews, np.ndarray, float, float]:

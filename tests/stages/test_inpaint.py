@@ -99,3 +99,12 @@ def test_full_preset_without_cuda_and_prompt_with_internal_prior_are_clear_error
             stage.run(synthetic_store, stage.Config(preset="full"))
     with pytest.raises(InputError, match="internal prior has no text input"):
         stage.run(synthetic_store, stage.Config(prompt="a chair", **TOY))
+
+
+def test_sampler_override_replaces_only_the_presets_sampler():
+    default = stage.joint_config(stage.Config(preset="full"))
+    chosen = stage.joint_config(stage.Config(preset="full", sampler="stratified"))
+    assert default.render.sampler == "auto" and chosen.render.sampler == "stratified"
+    assert chosen.render.model_dump(exclude={"sampler"}) == default.render.model_dump(exclude={"sampler"})
+    with pytest.raises(ValueError, match="sampler"):
+        stage.Config(sampler="marching")
