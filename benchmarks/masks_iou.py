@@ -3,7 +3,8 @@
 For each seed x object (sphere, box) at a synthetic preset: write the store (`write_store`:
 exact cameras, COLMAP-like sparse points kept only where two or more views see them), take the
 ground-truth mask of view 0 (the first view of the arc, as the masks test does) as the one
-reference, propagate it to every view (`propagate`, default settings, no SAM) and print the min
+reference, propagate it to every view (`propagate`, default settings, no SAM; with the images, so
+the projections are snapped to the image outline unless `--refine none`) and print the min
 and mean IoU over the other views, the worst view and seconds. `--overlays DIR` also saves, per
 scene, a PNG of the worst views: image, then truth (green) vs propagated (red) where they differ.
 
@@ -24,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from inpaint3d_core.masks import morphology
-from inpaint3d_core.masks.propagate import ScenePoints, observed_matrix, propagate
+from inpaint3d_core.masks.propagate import PropagationSettings, ScenePoints, observed_matrix, propagate
 from inpaint3d_core.scene import PosedViews, load_posed_views, load_sparse_points
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_store
@@ -60,10 +61,12 @@ def main(
     ),
     overlays: Path | None = typer.Option(None, help="Folder for PNG overlays of each scene's worst views."),
     worst: int = typer.Option(3, help="How many worst views per scene go into the overlay."),
+    refine: str = typer.Option("grabcut", help="Image refinement of the projections: grabcut or none."),
 ) -> None:
+    settings = PropagationSettings(image_refine=refine)
     preset_name: PresetName = preset  # type: ignore[assignment]
-    table = Table(title=f"propagation without SAM, reference view {REFERENCE_VIEW}, preset {preset}")
-    for column in ("seed", "object", "points", "min IoU", "mean IoU", "worst view", "seconds", "s / view"):
+    table = Table(title=f"propagation without SAM, reference view {REFERENCE_VIEW}, preset {preset}, refine {refine}")
+    for column in ("seed", "object", "points", "min IoU", "mean IoU", "worst view", "refined", "seconds", "s / view"):
         table.add_column(column, justify="right")
     all_ious = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,7 +78,7 @@ def main(
                 views = load_posed_views(store)
                 points = _scene_points(store, views)
                 start = time.perf_counter()
-                result = propagate(points, {REFERENCE_VIEW: views.gt_mask(REFERENCE_VIEW)})
+                result = propagate(points, {REFERENCE_VIEW: views.gt_mask(REFERENCE_VIEW)}, settings, image=views.image)
                 seconds = time.perf_counter() - start
                 ious = np.array([morphology.iou(m, views.gt_mask(i)) for i, m in enumerate(result.masks)])
                 others = np.delete(np.arange(len(views)), REFERENCE_VIEW)
@@ -88,6 +91,7 @@ def main(
                     f"{ious[others].min():.3f}",
                     f"{ious[others].mean():.3f}",
                     str(worst_view),
+                    str(result.source.count("refined")),
                     f"{seconds:.2f}",
                     f"{seconds / len(views):.3f}",
                 )

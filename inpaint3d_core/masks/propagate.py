@@ -8,14 +8,20 @@ How, and why each step:
    wide: objects are about as deep as they are wide). Surfaces that run through the cone and
    continue well outside it (the floor or table the object stands on, a wall right behind it)
    are not the object: their points are dropped by a plane test. Isolated points are dropped
-   as outliers.
+   as outliers. Parts outside the reference view's cone join by growing through short hops,
+   longer where the points are sparser (surfaces few views saw carry few points).
 2. Project the object's points into each view and rasterise their alpha shape (Delaunay
    triangles with short edges), closed and hole-filled: the silhouette, without the inflation
    that splatting discs would add.
 3. Carve what hides the object: scene points that are visible in that view, not the object, and
    nearer than the object there (an occluder) cut their own alpha shape out of the silhouette.
    With a depth map (e.g. rendered NeRF depth) the test is per pixel instead.
-4. Optionally ask SAM (prompts derived per view: positives on visible object points, negatives
+4. Snap the silhouette to the image (`inpaint3d_core.masks.refine`, GrabCut in a band around
+   it, no weights): points sit on surfaces at least two views saw, so the projected outline
+   runs a little inside the true one, and a sliver that only this view sees (the far side of
+   the object at the ends of a camera arc) has no points at all; the image shows where the
+   object ends. Accepted only when it agrees with the projection.
+5. Optionally ask SAM (prompts derived per view: positives on visible object points, negatives
    on visible background points just outside, a box around the projection) and keep SAM's mask
    unless it disagrees strongly with the projection, in which case the view is flagged and the
    projection kept.
@@ -30,6 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -40,6 +47,7 @@ from tqdm import tqdm
 from inpaint3d_core.cameras import Cameras
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
+from inpaint3d_core.masks.refine import add_touched_rim, grabcut_refine
 from inpaint3d_core.segment import SamPrompt
 
 log = logging.getLogger(__name__)
@@ -104,6 +112,31 @@ class PropagationSettings(BaseModel):
     )
     min_background_cover: float = Field(
         0.5, ge=0.0, le=1.0, description="Claim only where visible points cover this much of the surroundings."
+    )
+    image_refine: Literal["grabcut", "none"] = Field(
+        "grabcut",
+        description="Snap each projected silhouette to the image's object outline within a band (GrabCut, no "
+        "weights) when images are given; 'none' keeps the bare projection.",
+    )
+    refine_band: float = Field(
+        0.15, ge=0.0, description="Half-width of the band the outline may move in (fraction of the silhouette's size)."
+    )
+    refine_iterations: int = Field(3, ge=1, description="GrabCut iterations per view.")
+    refine_max_size: int = Field(
+        256,
+        ge=16,
+        description="GrabCut works on a copy scaled so the silhouette is at most this many pixels across (speed); "
+        "the one-pixel rim is still decided at full size.",
+    )
+    rim_min_coverage: float = Field(
+        0.25,
+        gt=0.0,
+        le=1.0,
+        description="A pixel just outside the refined outline joins when the object covers at least this much of "
+        "it (estimated from the local object and background colours).",
+    )
+    refine_min_agreement: float = Field(
+        0.75, ge=0.0, le=1.0, description="Below this IoU with the projection, the image refinement is rejected."
     )
     depth_tolerance: float = Field(0.03, ge=0.0, description="Relative depth slack of the visibility test.")
     sam_positive_points: int = Field(6, ge=1, description="Positive SAM prompts per view.")
@@ -405,13 +438,14 @@ def claim_unexplained(mask: np.ndarray, background_uv: np.ndarray, settings: Pro
     explained = morphology.dilate(dots, radius)
     if (ring & explained).sum() < settings.min_background_cover * ring.sum():
         return mask
-    # A gap is claimed only when explained background closes it off before the reach ends: a
-    # gap running out to the edge of the ring is bare background, not a strip of the object.
+    # A gap is claimed only when it touches the silhouette and explained background closes it
+    # off before the reach ends: a gap running out to the edge of the ring is bare background,
+    # and a hole in the background cover away from the silhouette is just a sparse patch of it.
     gap = ring & (1 - explained)
     n_labels, labels = cv2.connectedComponents(gap)
-    open_ended = np.unique(labels[(gap > 0) & (distance > reach - 1.5)])
-    closed_off = np.ones(n_labels, bool)
-    closed_off[open_ended] = False
+    closed_off = np.zeros(n_labels, bool)
+    closed_off[np.unique(labels[(gap > 0) & (distance <= 1.5)])] = True
+    closed_off[np.unique(labels[(gap > 0) & (distance > reach - 1.5)])] = False
     closed_off[0] = False
     return (mask | closed_off[labels]).astype(np.uint8)
 
@@ -539,7 +573,8 @@ def derive_prompt(
 @dataclass
 class PropagationResult:
     """masks: uint8 (H, W) per view; source: how each view's mask was made
-    ("reference", "projection", "sam", "sam-rejected", "unregistered"); agreement: SAM-vs-projection IoU."""
+    ("reference", "projection", "refined" (projection snapped to the image outline), "sam", "sam-rejected",
+    "unregistered"); agreement: SAM-vs-projection IoU."""
 
     masks: list[np.ndarray]
     source: list[str]
@@ -565,8 +600,9 @@ def propagate(
 ) -> PropagationResult:
     """Masks for every view from reference masks on a few views.
 
-    registered: (N,) bool, views without a pose get an empty mask. segment + image: a SAM
-    segmenter (`SamSegmenter.segment`) and a view -> image reader, to refine each projection.
+    registered: (N,) bool, views without a pose get an empty mask. image: a view -> image
+    reader; with it each projection is snapped to the image's outline (`settings.image_refine`),
+    and with segment (a SAM segmenter, `SamSegmenter.segment`) SAM refines it further.
     depths: per-view z-depth maps in the scene's frame (e.g. rendered NeRF depth); when given,
     they decide visibility instead of the points' tracks.
     """
@@ -600,7 +636,21 @@ def propagate(
         projection = silhouette(uv[obj & inside], w, h, settings)
         projection = claim_unexplained(projection, uv[~obj & visible], settings)
         projection = carve_occluders(projection, scene, view, obj, visible, settings)
-        mask, how = projection, "projection"
+        how = "projection"
+        if image is not None and settings.image_refine == "grabcut" and projection.any():
+            view_image = image(view)
+            refined = grabcut_refine(
+                view_image,
+                projection,
+                uv[~obj & visible],
+                settings.refine_band,
+                settings.refine_iterations,
+                settings.refine_max_size,
+            )
+            refined = add_touched_rim(view_image, refined, settings.rim_min_coverage)
+            if morphology.iou(refined, projection) >= settings.refine_min_agreement:
+                projection, how = refined, "refined"
+        mask = projection
         if segment is not None and image is not None and projection.any():
             prompt = derive_prompt(projection, uv, obj & visible, ~obj & visible, settings)
             if prompt is not None:

@@ -7,6 +7,7 @@ import pytest
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
+from inpaint3d_core.masks import propagate as propagate_module
 from inpaint3d_core.masks.propagate import (
     PropagationSettings,
     ScenePoints,
@@ -21,9 +22,9 @@ from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_store
 
 
-def _scene(tmp_path_factory, object_type: str, n_points: int = 12000):
-    scene = generate_scene(SyntheticConfig.preset("quick", seed=0, object_type=object_type))
-    store = SceneStore(tmp_path_factory.mktemp(object_type) / "scene.zarr")
+def _scene(tmp_path_factory, object_type: str, seed: int = 0, n_points: int = 12000):
+    scene = generate_scene(SyntheticConfig.preset("quick", seed=seed, object_type=object_type))
+    store = SceneStore(tmp_path_factory.mktemp(f"{object_type}{seed}") / "scene.zarr")
     write_store(scene, store, n_points=n_points)
     views = load_posed_views(store)
     pts = load_sparse_points(store)
@@ -34,13 +35,26 @@ def _scene(tmp_path_factory, object_type: str, n_points: int = 12000):
 
 
 @pytest.fixture(scope="module")
-def sphere_scene(tmp_path_factory):
-    return _scene(tmp_path_factory, "sphere")
+def scenes(tmp_path_factory):
+    """Quick synthetic scenes (96x72, 16 views on a 120 degree arc) by (object, seed), built once each."""
+    built = {}
+
+    def get(object_type: str, seed: int = 0):
+        if (object_type, seed) not in built:
+            built[object_type, seed] = _scene(tmp_path_factory, object_type, seed)
+        return built[object_type, seed]
+
+    return get
 
 
 @pytest.fixture(scope="module")
-def box_scene(tmp_path_factory):
-    return _scene(tmp_path_factory, "box")
+def sphere_scene(scenes):
+    return scenes("sphere")
+
+
+@pytest.fixture(scope="module")
+def box_scene(scenes):
+    return scenes("box")
 
 
 def _ious(masks, views):
@@ -53,8 +67,39 @@ def test_one_reference_view_reaches_every_view(request, name):
     result = propagate(points, {0: views.gt_mask(0)})
     ious = _ious(result.masks, views)
     assert result.source[0] == "reference" and set(result.source[1:]) == {"projection"}
-    assert ious.mean() >= 0.9, ious.round(2)
-    assert ious.min() >= 0.8, ious.round(2)
+    assert ious.mean() >= 0.93, ious.round(2)
+    assert ious.min() >= 0.85, ious.round(2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("object_type", ["sphere", "box"])
+def test_one_reference_view_with_images_reaches_iou_085_in_every_view(scenes, object_type, seed):
+    """Issue #4's bound: no SAM, one reference view, IoU >= 0.85 against the exact mask in every view.
+
+    The views at the far end of the arc see a sliver of the object no other view sees (no SfM
+    points there); snapping each projection to the image outline is what recovers it.
+    """
+    _, views, points = scenes(object_type, seed)
+    result = propagate(points, {0: views.gt_mask(0)}, image=views.image)
+    ious = _ious(result.masks, views)
+    assert set(result.source[1:]) <= {"refined", "projection"} and "refined" in result.source
+    assert ious.min() >= 0.85, ious.round(2)
+    assert ious.mean() >= 0.93, ious.round(2)
+
+
+def test_image_refinement_that_disagrees_with_the_projection_is_rejected(sphere_scene, monkeypatch):
+    _, views, points = sphere_scene
+    plain = propagate(points, {0: views.gt_mask(0)})
+    monkeypatch.setattr(propagate_module, "grabcut_refine", lambda image, silhouette, *args: np.zeros_like(silhouette))
+    result = propagate(points, {0: views.gt_mask(0)}, image=views.image)
+    assert set(result.source[1:]) == {"projection"}
+    assert all(np.array_equal(a, b) for a, b in zip(result.masks, plain.masks, strict=True))
+
+
+def test_image_refinement_can_be_turned_off(sphere_scene):
+    _, views, points = sphere_scene
+    result = propagate(points, {0: views.gt_mask(0)}, PropagationSettings(image_refine="none"), image=views.image)
+    assert set(result.source[1:]) == {"projection"}
 
 
 def test_depth_maps_replace_sparse_points(sphere_scene):
