@@ -102,7 +102,7 @@ def main(
                     tiles = [_overlay(views.image(i), views.gt_mask(i), result.masks[i], zoom) for i in picks]
                     name = f"{preset}_seed{seed}_{kind}_views{'-'.join(map(str, picks))}.png"
                     iio.imwrite(overlays / name, np.concatenate(tiles, axis=1))
-    console = Console()
+    console = Console(width=120)
     console.print(table)
     flat = np.concatenate(all_ious)
     console.print(
