@@ -12,7 +12,9 @@ sure object, everything beyond the band is sure background, and visible backgrou
 this view (pixels SfM saw as something else) are sure background too; the band in between is
 "probably object" inside the silhouette and "probably background" outside. The colour models
 are fitted on the crop only, so they describe the object and its immediate surroundings.
-The result is accepted only when it still agrees with the projection (IoU at least a bound),
+A hard cut splits each edge pixel at about half coverage; `add_touched_rim` then adds the ring
+pixels the object still tints (a mask for inpainting must cover them, or a halo stays). The
+result is accepted only when it still agrees with the projection (IoU at least a bound),
 like SAM's agreement check: where object and background share colours GrabCut can run off, and
 then the projection is the safer mask.
 """
@@ -23,6 +25,12 @@ import cv2
 import numpy as np
 
 from inpaint3d_core.masks import morphology
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) view of any grey, RGB or RGBA image."""
+    image = np.asarray(image)
+    return np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image[..., :3]
 
 
 def band_width(silhouette: np.ndarray, band: float) -> int:
@@ -54,7 +62,7 @@ def grabcut_refine(
 ) -> np.ndarray:
     """uint8 (H, W) mask: `silhouette` moved to the image's object outline within its band.
 
-    image: (H, W, 3) uint8; silhouette: (H, W) 0/1; background_px: (M, 2) pixel xy of visible
+    image: (H, W, 3) uint8 (grey and RGBA work too); silhouette: (H, W) 0/1; background_px: (M, 2) pixel xy of visible
     background points; band: band half-width as a fraction of the silhouette's size; max_size:
     GrabCut runs on a copy scaled so the silhouette's size is at most this many pixels (its cost
     grows with the crop's pixels; finer than that the outline is left to `add_touched_rim`).
@@ -70,7 +78,7 @@ def grabcut_refine(
     ys, xs = np.nonzero(silhouette)
     x0, x1 = max(xs.min() - 2 * width, 0), min(xs.max() + 1 + 2 * width, w)
     y0, y1 = max(ys.min() - 2 * width, 0), min(ys.max() + 1 + 2 * width, h)
-    crop_image = np.ascontiguousarray(image[y0:y1, x0:x1, :3], dtype=np.uint8)
+    crop_image = np.ascontiguousarray(_rgb(image)[y0:y1, x0:x1], dtype=np.uint8)
     crop_silhouette = silhouette[y0:y1, x0:x1]
     crop_points = np.asarray(background_px, np.float64).reshape(-1, 2) - [x0, y0]
     crop_points = crop_points[((crop_points >= 0) & (crop_points < [x1 - x0, y1 - y0])).all(axis=1)]
@@ -116,7 +124,7 @@ def add_touched_rim(image: np.ndarray, mask: np.ndarray, min_alpha: float) -> np
     mask = morphology.as_binary(mask)
     if not mask.any():
         return mask
-    colour = image[..., :3].astype(np.float32)
+    colour = _rgb(image).astype(np.float32)
     ring = morphology.dilate(mask, 1) & (1 - mask)
     inner = mask & (1 - morphology.erode(mask, 1))
     outer = morphology.dilate(mask, 3) & (1 - morphology.dilate(mask, 1))

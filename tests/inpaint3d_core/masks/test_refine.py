@@ -94,3 +94,11 @@ def test_rim_adds_nothing_without_colour_contrast(disc):
     _, half_covered, coverage = disc
     flat = np.full((SIZE, SIZE, 3), 128, np.uint8)
     assert np.array_equal(add_touched_rim(flat, half_covered, 0.25), half_covered)
+
+
+def test_grey_images_work_like_colour_ones(disc):
+    image, truth, _ = disc
+    grey = image.mean(axis=-1).astype(np.uint8)
+    projection = _projection_short_of(truth)
+    refined = grabcut_refine(grey, projection, np.zeros((0, 2)), band=0.2, iterations=3, max_size=256)
+    assert morphology.iou(add_touched_rim(grey, refined, 0.25), truth) >= 0.9
