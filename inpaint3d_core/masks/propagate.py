@@ -8,8 +8,9 @@ How, and why each step:
    wide: objects are about as deep as they are wide). Surfaces that run through the cone and
    continue well outside it (the floor or table the object stands on, a wall right behind it)
    are not the object: their points are dropped by a plane test. Isolated points are dropped
-   as outliers. Parts outside the reference view's cone join by growing through short hops,
-   longer where the points are sparser (surfaces few views saw carry few points).
+   as outliers. Parts outside the reference view's cone join by growing through short hops;
+   inside the cone hops may be longer where the points are sparser (surfaces few views saw
+   carry few points).
 2. Project the object's points into each view and rasterise their alpha shape (Delaunay
    triangles with short edges), closed and hole-filled: the silhouette, without the inflation
    that splatting discs would add.
@@ -87,8 +88,8 @@ class PropagationSettings(BaseModel):
     grow_sparse_limit: float = Field(
         4.0,
         ge=1.0,
-        description="Where points are sparser, hops may lengthen with the local spacing up to this many times "
-        "the grow hop.",
+        description="Inside the reference mask's cone, where points are sparser, hops may lengthen with the local "
+        "spacing up to this many times the grow hop.",
     )
     grow_limit: float = Field(
         1.5, ge=0.0, description="Growth stays within this many object sizes of the seeds' centre."
@@ -326,7 +327,8 @@ def select_object_points(
         reachable = ~background & ~on_planes
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
         hop = _spacing(scene.xyz[chosen]) * settings.grow_factor
-        selected |= _grow(scene.xyz, chosen, reachable, hop, settings.grow_sparse_limit)
+        in_cone = lands_in(morphology.dilate(ref_mask, erode_px))
+        selected |= _grow(scene.xyz, chosen, reachable, hop, settings.grow_sparse_limit, long_ok=in_cone)
     return selected
 
 
@@ -336,15 +338,19 @@ def _spacing(xyz: np.ndarray) -> float:
     return float(np.median(cKDTree(xyz).query(xyz, k=k + 1)[0][:, k]))
 
 
-def _grow(xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: float, sparse_limit: float) -> np.ndarray:
+def _grow(
+    xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: float, sparse_limit: float, long_ok: np.ndarray
+) -> np.ndarray:
     """(P,) bool: `start` plus every reachable point connected to it by short hops.
 
-    A hop into a point may be as long as `radius` or, where the points around that point are
-    sparser, the local spacing there scaled like `radius` is (up to `sparse_limit` times
-    `radius`). Why: SfM density follows how many views saw a surface; the part of an object
-    that only the last views of an arc see carries a few scattered points, and a hop length
-    calibrated on the densely seen front stops short of exactly the part that outlines the
-    object in those views.
+    A hop into a point may be as long as `radius` or, for points in `long_ok` whose
+    surroundings are sparser, the local spacing there scaled like `radius` is (up to
+    `sparse_limit` times `radius`). Why: SfM density follows how many views saw a surface; the
+    part of an object that only the last views of an arc see carries a few scattered points, and
+    a hop length calibrated on the densely seen front stops short of exactly the part that
+    outlines the object in those views. Stray mis-triangulated points around a real object are
+    just as sparse, so long hops are only allowed where the reference view independently says
+    "object" (inside its mask's cone: every point of the object projects inside its silhouette).
     """
     grown = start.copy()
     pool = np.flatnonzero(reachable & ~start)
@@ -353,6 +359,7 @@ def _grow(xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: flo
     k = min(_SPACING_NEIGHBOUR, len(xyz) - 1)
     local = cKDTree(xyz).query(xyz[pool], k=k + 1)[0][:, k]
     hop = np.clip(local * (radius / max(_spacing(xyz[start]), 1e-12)), radius, sparse_limit * radius)
+    hop = np.where(long_ok[pool], hop, radius)
     tree = cKDTree(xyz[pool])
     frontier = xyz[start]
     while len(frontier):
