@@ -102,6 +102,28 @@ def test_image_refinement_can_be_turned_off(sphere_scene):
     assert set(result.source[1:]) == {"projection"}
 
 
+def test_stray_points_around_the_object_are_not_selected(sphere_scene):
+    """Mis-triangulated points float around real objects, as sparse as the object's rarely seen
+    parts; outside the reference mask's cone they must not join the object."""
+    scene, views, points = sphere_scene
+    norm = views.normalization
+    center, radius = norm.apply_points(scene.object.center[None])[0], scene.object.radius * norm.scale
+    rng = np.random.default_rng(0)
+    directions = rng.normal(size=(400, 3))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    stray = center + directions * radius * rng.uniform(1.15, 1.5, (400, 1))
+    uv, _ = views.cameras.project(stray, 0)
+    px = np.clip(uv.astype(int), 0, [views.views[0].width - 1, views.views[0].height - 1])
+    stray = stray[morphology.dilate(views.gt_mask(0), 2)[px[:, 1], px[:, 0]] == 0][:40]
+    observed = np.zeros((len(stray), len(views)), bool)
+    observed[np.arange(len(stray)), rng.integers(1, len(views), len(stray))] = True
+    noisy = ScenePoints(
+        np.concatenate([points.xyz, stray]), points.cameras, np.concatenate([points.observed, observed])
+    )
+    result = propagate(noisy, {0: views.gt_mask(0)})
+    assert len(stray) == 40 and not result.object_points[len(points.xyz) :].any()
+
+
 def test_depth_maps_replace_sparse_points(sphere_scene):
     """Once a NeRF exists its rendered depth can stand in for SfM points (here: exact depth)."""
     scene, views, _ = sphere_scene
