@@ -12,7 +12,9 @@ Writes into the `inpaint` group: `field_weights` (safetensors bytes) and `warmup
 (the reconstruction-only field at the end of the warm-up, joint only), `attrs.field` and
 `attrs.render` (to rebuild them: `inpaint3d_core.nerf.model.load_trained`), `losses/<term>`
 (one value per step, NaN where the term was not computed), `depth_targets/<i>` (filled hole
-z-depth per training view with a hole, joint only), `prior_weights` (InternalPrior safetensors,
+z-depth per training view with a hole, joint only), `sds_regions/<i>` (uint8: the part of that
+view's hole no other view observes, which SDS painted; joint with sds_region "unobserved"),
+`prior_weights` (InternalPrior safetensors,
 reused by the per-view baseline and previews), and a summary.
 
 Tasks (`inpaint3d_core.tasks`): removal and completion differ only in the mask; replacement needs
@@ -72,6 +74,10 @@ class Config(StageConfig):
     guidance_scale: float = Field(7.5, description="Classifier-free guidance scale (stable_diffusion).", ge=0)
     weights: LossWeights = Field(default_factory=LossWeights, description="Loss term weights.")
     depth_supervision: bool = Field(True, description="Fill the hole's depth from the warm-up and supervise it.")
+    sds_region: Literal["unobserved", "mask"] = Field(
+        "unobserved",
+        description="Where SDS paints: hole pixels no other view observes (default), or the whole mask (the paper).",
+    )
     rays_per_batch: int | None = Field(None, description="Override the preset's rays per step.", ge=1)
     sampler: Literal["auto", "stratified", "occupancy"] | None = Field(
         None,
@@ -108,7 +114,7 @@ def choose_device(config: Config) -> torch.device:
 
 
 def joint_config(config: Config) -> JointConfig:
-    overrides = {"weights": config.weights, "seed": config.seed}
+    overrides = {"weights": config.weights, "seed": config.seed, "sds_region": config.sds_region}
     if not config.depth_supervision:
         overrides["depth_fill"] = "none"
     if config.rays_per_batch is not None:
@@ -228,8 +234,13 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         targets = group.require_group("depth_targets")
         for view, depth in result.depth_targets.items():
             targets.create_array(f"{int(index[view]):05d}", data=depth.astype(np.float32), overwrite=True)
+    if result.sds_regions:
+        regions = group.require_group("sds_regions")
+        for view, region in result.sds_regions.items():
+            regions.create_array(f"{int(index[view]):05d}", data=region.astype(np.uint8), overwrite=True)
     if result.virtual is not None:
         write_virtual_views(group.require_group(EXPANSION_KEY), result.virtual, index)
+    generative = [r.sum() / max(views.holes[v].sum(), 1) for v, r in result.sds_regions.items()]
 
     def final(term: str) -> float | None:
         values = result.losses[term]
@@ -240,6 +251,8 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         "method": config.method,
         "task": config.task,
         **({"virtual_views": len(result.virtual)} if result.virtual is not None else {}),
+        # mean over hole views of the fraction of the hole that no other view observes (SDS painted it)
+        **({"generative_fraction": float(np.mean(generative))} if generative else {}),
         "prior": config.prior if config.method in ("joint", "per_view") else None,
         "steps": result.steps,
         "resumed_from": result.resumed_from,

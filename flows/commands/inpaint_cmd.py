@@ -27,6 +27,9 @@ def inpaint(
     w_freespace: float = typer.Option(LossWeights().freespace, help="Weight of the hole free-space loss."),
     w_opacity: float = typer.Option(LossWeights().opacity, help="Weight of the hole opacity loss."),
     depth_supervision: bool = typer.Option(True, help="Fill and supervise the hole's depth."),
+    sds_region: str = typer.Option(
+        "unobserved", help="SDS paints hole pixels no other view observes (unobserved) or the whole mask (mask)."
+    ),
     rays_per_batch: int | None = typer.Option(None, help="Rays per step (lower it when out of GPU memory)."),
     sampler: str | None = typer.Option(None, help="Ray sampler: auto, stratified or occupancy (default: preset)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
@@ -50,6 +53,7 @@ def inpaint(
         guidance_scale=guidance_scale,
         weights={"rgb": w_rgb, "sds": w_sds, "depth": w_depth, "freespace": w_freespace, "opacity": w_opacity},
         depth_supervision=depth_supervision,
+        sds_region=sds_region,
         rays_per_batch=rays_per_batch,
         sampler=sampler,
         device=device,

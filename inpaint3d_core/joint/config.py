@@ -52,6 +52,17 @@ class JointConfig(BaseModel):
         "harmonic_disparity",
         description="How the hole's depth target is made from the warm-up depth around it ('none' = no depth terms).",
     )
+    sds_region: Literal["unobserved", "mask"] = Field(
+        "unobserved",
+        description="Where SDS paints: the hole pixels no other view observes (the observed rest keeps the "
+        "warm-up reconstruction, see joint.visibility), or the whole mask as in the paper.",
+    )
+    visibility_tolerance: float = Field(
+        0.03, gt=0, lt=1, description="Relative depth agreement for another view to count as observing a hole pixel."
+    )
+    visibility_max_side: int = Field(
+        256, ge=16, description="The visibility test renders every training view at most this many px on a side."
+    )
     freespace_margin: float = Field(
         0.1, description="Free-space loss counts opacity closer than (1 - margin) x target depth.", ge=0, lt=1
     )

@@ -2,8 +2,11 @@
 
 Schedule:
 - steps [0, warmup): photometric loss on rays through known pixels only (masked rays dropped).
-- at `warmup`: the warm-up field is kept (a reconstruction-only result), its depth around each
-  hole is rendered and filled into the hole (`depth.fill_hole_depth`).
+- at `warmup`: the warm-up field is kept (a reconstruction-only result). With `sds_region =
+  "unobserved"` every training view is rendered with it and each hole is split into the part
+  other views observe and the rest (`visibility`): SDS paints the rest only, and the observed
+  part's warm-up render becomes the prior's context there. The depth around (and in the
+  observed part of) each generative region is rendered and filled into it (`depth.fill_hole_depth`).
 - steps [warmup, steps): the photometric loss continues; hole rays get the depth, free-space
   and opacity terms; every `sds_every` steps one SDS call scores crops of
   `sds_views_per_step` views (rendered hole over captured context) with the prior.
@@ -25,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -40,6 +44,7 @@ from inpaint3d_core.joint.crops import SDSCrop, compose_crop, make_crop
 from inpaint3d_core.joint.depth import depth_loss, fill_hole_depth, freespace_loss, opacity_loss
 from inpaint3d_core.joint.expansion import ExpansionConfig, VirtualHoleRays, VirtualViews, build_virtual_views
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
+from inpaint3d_core.joint.visibility import generative_region, observed_hole_pixels
 from inpaint3d_core.nerf.field import RadianceField
 from inpaint3d_core.nerf.model import build_sampler, field_to_bytes
 from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
@@ -48,6 +53,8 @@ from inpaint3d_core.priors.base import InpaintingPrior
 TERMS = ("rgb", "sds", "depth", "freespace", "opacity", "virtual_opacity", "total")
 # Context factor of the SDS crop when the prior states none (same default as the per-view baseline).
 DEFAULT_CROP_CONTEXT = 2.0
+# A generative region smaller than this (px) is left to the reconstruction: no SDS crop for it.
+MIN_SDS_REGION_PX = 16
 
 
 class TrainingDivergedError(InputError):
@@ -65,6 +72,7 @@ class TrainResult:
     depth_targets: dict[int, np.ndarray] = field(default_factory=dict)  # view -> filled z-depth (H, W)
     timings: dict[str, float] = field(default_factory=dict)
     virtual: VirtualViews | None = None  # scene expansion: the virtual views SDS filled
+    sds_regions: dict[int, np.ndarray] = field(default_factory=dict)  # view -> generative part of its hole
 
 
 class JointTrainer:
@@ -112,6 +120,10 @@ class JointTrainer:
         self.bad_steps = 0
         self.warmup_field: bytes | None = None
         self.depth_targets: dict[int, np.ndarray] = {}
+        # sds_region "unobserved": per hole view, the generative part of the hole and the image whose
+        # observed hole pixels hold the warm-up render (the prior's context)
+        self.sds_regions: dict[int, np.ndarray] = {}
+        self.sds_images: dict[int, np.ndarray] = {}
         self.timings = {"render_s": 0.0, "sds_s": 0.0, "backward_s": 0.0}
 
     # ------------------------------------------------------------------ rendering
@@ -140,21 +152,23 @@ class JointTrainer:
         targets = torch.zeros(self.bank.hole.shape[0], device=self.device)
         for view in tqdm(self.hole_views, desc="hole depth fill", leave=False):
             hole = self.views.holes[view]
-            filled = self._filled_hole_depth(view, hole)
+            # observed hole pixels (outside the generative region) keep their warm-up depth
+            filled = self._filled_hole_depth(view, hole, self.sds_regions.get(view, hole))
             self.depth_targets[view] = filled
             flat = torch.from_numpy(np.flatnonzero(hole)).to(self.device) + self.bank.offsets[view]
             pos = torch.searchsorted(self.bank.hole, flat)
             targets[pos] = torch.from_numpy(filled[hole]).to(self.device)
         self.hole_target = targets
 
-    def _filled_hole_depth(self, view: int, hole: np.ndarray) -> np.ndarray:
+    def _filled_hole_depth(self, view: int, hole: np.ndarray, region: np.ndarray) -> np.ndarray:
+        """Warm-up z-depth in a window around `hole`, with `region` (a part of it) filled from the rest."""
         h, w = hole.shape
         ys, xs = np.nonzero(hole)
         for margin in (4, 16, max(h, w)):
             y0, y1 = max(ys.min() - margin, 0), min(ys.max() + margin + 1, h)
             x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, w)
             box_depth, box_acc = self._render_depth_window(view, x0, x1, y0, y1)
-            box_hole = hole[y0:y1, x0:x1]
+            box_hole = region[y0:y1, x0:x1]
             for valid in (box_acc > 0.5, box_depth > 0):
                 if (valid & ~box_hole).any():
                     filled = np.zeros(hole.shape, dtype=np.float32)
@@ -210,8 +224,42 @@ class JointTrainer:
         self.virtual = virtual
         self.virtual_rays = VirtualHoleRays(virtual, self.device) if len(virtual) else None
 
+    def _split_observed(self) -> None:
+        """Split every hole into observed / generative with the warm-up field (`visibility`).
+
+        The test runs on renders scaled to `visibility_max_side` so its cost stays bounded on
+        large captures; the observed mask is scaled back with nearest-neighbour lookup.
+        """
+        n = len(self.views)
+        scaled_K, renders = np.array(self.views.K, dtype=np.float64), []
+        for view in tqdm(range(n), desc="visibility renders", leave=False):
+            h, w = self.views.holes[view].shape
+            scale = min(1.0, self.config.visibility_max_side / max(h, w))
+            scaled_K[view, :2] *= scale
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            renders.append(self._render_camera(scaled_K[view], self.views.c2w[view], *size, view))
+        small_holes = [
+            cv2.resize(hole.astype(np.uint8), (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_AREA) > 0
+            for hole, (rgb, _, _) in zip(self.views.holes, renders, strict=True)
+        ]
+        depths, accs = [r[1] for r in renders], [r[2] for r in renders]
+        for view in self.hole_views:
+            observed = observed_hole_pixels(
+                view, depths, accs, small_holes, scaled_K, self.views.c2w, self.config.visibility_tolerance
+            )
+            hole = self.views.holes[view]
+            full = cv2.resize(observed.astype(np.uint8), hole.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
+            region = generative_region(hole, full & hole)
+            rgb = cv2.resize(renders[view][0], hole.shape[::-1], interpolation=cv2.INTER_LINEAR)
+            image = self.views.images[view].copy()
+            kept = hole & ~region
+            image[kept] = np.clip(rgb[kept] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            self.sds_regions[view], self.sds_images[view] = region, image
+
     def _begin_joint(self) -> None:
         self.warmup_field = field_to_bytes(self.field)
+        if self.config.sds_region == "unobserved" and self.hole_views:
+            self._split_observed()
         if self.config.depth_fill != "none":
             self._fill_depth_targets()
         if self.expansion is not None:
@@ -222,6 +270,8 @@ class JointTrainer:
 
     def _joint_state_bytes(self) -> bytes:
         tensors = {f"depth.{v}": torch.from_numpy(d) for v, d in self.depth_targets.items()}
+        tensors.update({f"sds_region.{v}": torch.from_numpy(r.astype(np.uint8)) for v, r in self.sds_regions.items()})
+        tensors.update({f"sds_image.{v}": torch.from_numpy(i) for v, i in self.sds_images.items()})
         if self.hole_target is not None:
             tensors["hole_target"] = self.hole_target.cpu()
         if self.virtual is not None:
@@ -230,7 +280,13 @@ class JointTrainer:
 
     def _restore_joint_state(self, payload: bytes) -> None:
         tensors = load_safetensors(payload)
-        self.depth_targets = {int(k.split(".")[1]): v.numpy() for k, v in tensors.items() if k.startswith("depth.")}
+
+        def by_view(prefix: str) -> dict[int, np.ndarray]:
+            return {int(k.split(".")[1]): v.numpy() for k, v in tensors.items() if k.startswith(prefix)}
+
+        self.depth_targets = by_view("depth.")
+        self.sds_regions = {v: r.astype(bool) for v, r in by_view("sds_region.").items()}
+        self.sds_images = by_view("sds_image.")
         if "hole_target" in tensors:
             self.hole_target = tensors["hole_target"].to(self.device)
         virtual = VirtualViews.from_tensors(tensors)
@@ -268,7 +324,9 @@ class JointTrainer:
         len(views) on) a virtual view of scene expansion."""
         n = len(self.views)
         if view < n:
-            return self.views.images[view], self.views.holes[view], self.bank.K[view], self.bank.c2w[view], view
+            image = self.sds_images.get(view, self.views.images[view])
+            hole = self.sds_regions.get(view, self.views.holes[view])
+            return image, hole, self.bank.K[view], self.bank.c2w[view], view
         k = view - n
         cams = self.virtual.cameras
         K = torch.as_tensor(cams.K[k], dtype=torch.float32, device=self.device)
@@ -286,7 +344,8 @@ class JointTrainer:
 
     def _sds_pool(self) -> list[int]:
         virtual = range(len(self.views), len(self.views) + len(self.virtual)) if self.virtual is not None else []
-        return [*self.hole_views, *virtual]
+        real = [v for v in self.hole_views if self.sds_regions.get(v, self.views.holes[v]).sum() >= MIN_SDS_REGION_PX]
+        return [*real, *virtual]
 
     def _sds_term(self, progress: float) -> torch.Tensor | None:
         pool = self._sds_pool()
@@ -446,4 +505,5 @@ class JointTrainer:
             depth_targets=self.depth_targets,
             timings=dict(self.timings),
             virtual=self.virtual,
+            sds_regions=self.sds_regions,
         )

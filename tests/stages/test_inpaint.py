@@ -27,10 +27,21 @@ def test_joint_with_internal_prior_stores_a_loadable_field_and_its_artifacts(syn
     assert summary["method"] == "joint" and summary["steps"] == 6 and summary["skipped_steps"] == 0
     assert summary["device"] == "cpu" and summary["final_losses"]["sds"] is not None
     group = synthetic_store.read("inpaint")
-    assert set(group["losses"].array_keys()) == {"rgb", "sds", "depth", "freespace", "opacity", "total"}
+    assert set(group["losses"].array_keys()) == {
+        "rgb",
+        "sds",
+        "depth",
+        "freespace",
+        "opacity",
+        "virtual_opacity",
+        "total",
+    }
     assert group["losses"]["rgb"].shape == (6,)
     assert "prior_weights" in set(group.array_keys())
     assert len(list(group["depth_targets"].array_keys())) > 0
+    regions = group["sds_regions"]
+    assert set(regions.array_keys()) == set(group["depth_targets"].array_keys())
+    assert 0.0 <= summary["generative_fraction"] <= 1.0
     final, warmup = _render_view0(synthetic_store), _render_view0(synthetic_store, "warmup")
     assert final["rgb"].shape == (36, 48, 3) and np.isfinite(final["depth"]).all()
     assert not np.allclose(final["rgb"], warmup["rgb"])
