@@ -44,7 +44,7 @@ from inpaint3d_core.joint.crops import SDSCrop, compose_crop, make_crop
 from inpaint3d_core.joint.depth import depth_loss, fill_hole_depth, freespace_loss, opacity_loss
 from inpaint3d_core.joint.expansion import ExpansionConfig, VirtualHoleRays, VirtualViews, build_virtual_views
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
-from inpaint3d_core.joint.visibility import generative_region, observed_hole_pixels
+from inpaint3d_core.joint.visibility import generative_region, observe_hole
 from inpaint3d_core.nerf.field import RadianceField
 from inpaint3d_core.nerf.model import build_sampler, field_to_bytes
 from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
@@ -124,6 +124,7 @@ class JointTrainer:
         # observed hole pixels hold the warm-up render (the prior's context)
         self.sds_regions: dict[int, np.ndarray] = {}
         self.sds_images: dict[int, np.ndarray] = {}
+        self.seen_depths: dict[int, np.ndarray] = {}  # z-depth other views observed in the hole (0: none)
         self.timings = {"render_s": 0.0, "sds_s": 0.0, "backward_s": 0.0}
 
     # ------------------------------------------------------------------ rendering
@@ -152,23 +153,29 @@ class JointTrainer:
         targets = torch.zeros(self.bank.hole.shape[0], device=self.device)
         for view in tqdm(self.hole_views, desc="hole depth fill", leave=False):
             hole = self.views.holes[view]
-            # observed hole pixels (outside the generative region) keep their warm-up depth
-            filled = self._filled_hole_depth(view, hole, self.sds_regions.get(view, hole))
+            # hole pixels other views observed take the depth they saw there
+            filled = self._filled_hole_depth(view, hole, self.seen_depths.get(view))
             self.depth_targets[view] = filled
             flat = torch.from_numpy(np.flatnonzero(hole)).to(self.device) + self.bank.offsets[view]
             pos = torch.searchsorted(self.bank.hole, flat)
             targets[pos] = torch.from_numpy(filled[hole]).to(self.device)
         self.hole_target = targets
 
-    def _filled_hole_depth(self, view: int, hole: np.ndarray, region: np.ndarray) -> np.ndarray:
-        """Warm-up z-depth in a window around `hole`, with `region` (a part of it) filled from the rest."""
+    def _filled_hole_depth(self, view: int, hole: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+        """Warm-up z-depth in a window around `hole`; hole pixels take `known` z-depth where it is
+        positive (what other views observed there) and the rest is filled from around them."""
         h, w = hole.shape
         ys, xs = np.nonzero(hole)
         for margin in (4, 16, max(h, w)):
             y0, y1 = max(ys.min() - margin, 0), min(ys.max() + margin + 1, h)
             x0, x1 = max(xs.min() - margin, 0), min(xs.max() + margin + 1, w)
             box_depth, box_acc = self._render_depth_window(view, x0, x1, y0, y1)
-            box_hole = region[y0:y1, x0:x1]
+            box_hole = hole[y0:y1, x0:x1].copy()
+            if known is not None:
+                box_known = box_hole & (known[y0:y1, x0:x1] > 0)
+                box_depth[box_known] = known[y0:y1, x0:x1][box_known]
+                box_acc[box_known] = 1.0
+                box_hole &= ~box_known
             for valid in (box_acc > 0.5, box_depth > 0):
                 if (valid & ~box_hole).any():
                     filled = np.zeros(hole.shape, dtype=np.float32)
@@ -225,36 +232,37 @@ class JointTrainer:
         self.virtual_rays = VirtualHoleRays(virtual, self.device) if len(virtual) else None
 
     def _split_observed(self) -> None:
-        """Split every hole into observed / generative with the warm-up field (`visibility`).
+        """Split every hole into what other views observe and the generative rest (`visibility`).
 
-        The test runs on renders scaled to `visibility_max_side` so its cost stays bounded on
-        large captures; the observed mask is scaled back with nearest-neighbour lookup.
+        Splatting runs on warm-up renders scaled to `visibility_max_side` so its cost stays
+        bounded on large captures; the results are scaled back with nearest-neighbour lookup.
+        The observed hole pixels show the observing views' colours to the prior (context).
         """
         n = len(self.views)
-        scaled_K, renders = np.array(self.views.K, dtype=np.float64), []
+        scaled_K, renders, images, holes = np.array(self.views.K, dtype=np.float64), [], [], []
         for view in tqdm(range(n), desc="visibility renders", leave=False):
             h, w = self.views.holes[view].shape
             scale = min(1.0, self.config.visibility_max_side / max(h, w))
             scaled_K[view, :2] *= scale
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             renders.append(self._render_camera(scaled_K[view], self.views.c2w[view], *size, view))
-        small_holes = [
-            cv2.resize(hole.astype(np.uint8), (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_AREA) > 0
-            for hole, (rgb, _, _) in zip(self.views.holes, renders, strict=True)
-        ]
+            images.append(cv2.resize(self.views.images[view], size, interpolation=cv2.INTER_AREA))
+            holes.append(cv2.resize(self.views.holes[view].astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0)
         depths, accs = [r[1] for r in renders], [r[2] for r in renders]
         for view in self.hole_views:
-            observed = observed_hole_pixels(
-                view, depths, accs, small_holes, scaled_K, self.views.c2w, self.config.visibility_tolerance
-            )
+            seen = observe_hole(view, images, depths, accs, holes, scaled_K, self.views.c2w)
             hole = self.views.holes[view]
-            full = cv2.resize(observed.astype(np.uint8), hole.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
-            region = generative_region(hole, full & hole)
-            rgb = cv2.resize(renders[view][0], hole.shape[::-1], interpolation=cv2.INTER_LINEAR)
+
+            def full(small: np.ndarray, hole=hole) -> np.ndarray:
+                return cv2.resize(small, hole.shape[::-1], interpolation=cv2.INTER_NEAREST)
+
+            observed = full(seen.observed.astype(np.uint8)).astype(bool) & hole
+            region = generative_region(hole, observed)
             image = self.views.images[view].copy()
             kept = hole & ~region
-            image[kept] = np.clip(rgb[kept] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            image[kept] = full(seen.rgb)[kept]
             self.sds_regions[view], self.sds_images[view] = region, image
+            self.seen_depths[view] = np.where(hole, full(seen.depth), 0.0).astype(np.float32)
 
     def _begin_joint(self) -> None:
         self.warmup_field = field_to_bytes(self.field)

@@ -148,9 +148,7 @@ def test_concurrent_writer_is_refused(tmp_path):
 def test_stale_lock_from_dead_process_is_taken_over(tmp_path):
     path = tmp_path / "s.zarr"
     store = SceneStore(path)
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     lock = {"host": socket.gethostname(), "pid": int(dead.stdout), "since": 0}
     with open(store.lock_path, "w") as f:
         json.dump(lock, f)

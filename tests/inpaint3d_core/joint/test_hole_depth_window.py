@@ -30,29 +30,31 @@ def test_window_widens_to_reach_opaque_depth():
     acc = np.zeros((60, 60), dtype=np.float32)
     acc[:5, :] = 1.0  # only far from the hole is the warm-up opaque
     fake = _trainer_rendering(depth, acc)
-    filled = JointTrainer._filled_hole_depth(fake, 0, _hole(), _hole())
+    filled = JointTrainer._filled_hole_depth(fake, 0, _hole())
     np.testing.assert_allclose(filled[_hole()], 2.0, rtol=1e-5)
 
 
 def test_translucent_depth_is_used_only_as_last_resort():
     depth = np.full((60, 60), 3.0, dtype=np.float32)
     acc = np.full((60, 60), 0.2, dtype=np.float32)
-    filled = JointTrainer._filled_hole_depth(_trainer_rendering(depth, acc), 0, _hole(), _hole())
+    filled = JointTrainer._filled_hole_depth(_trainer_rendering(depth, acc), 0, _hole())
     np.testing.assert_allclose(filled[_hole()], 3.0, rtol=1e-5)
 
 
 def test_empty_warmup_render_is_a_clear_error():
     zeros = np.zeros((60, 60), dtype=np.float32)
     with pytest.raises(RuntimeError, match="renders nothing in view 0"):
-        JointTrainer._filled_hole_depth(_trainer_rendering(zeros, zeros), 0, _hole(), _hole())
+        JointTrainer._filled_hole_depth(_trainer_rendering(zeros, zeros), 0, _hole())
 
 
-def test_observed_part_of_the_hole_keeps_its_rendered_depth_and_only_the_region_is_filled():
+def test_hole_pixels_with_known_depth_keep_it_and_only_the_rest_is_filled():
     depth = np.tile(np.linspace(1.0, 4.0, 60, dtype=np.float32), (60, 1))
     hole = _hole()
-    region = hole.copy()
-    region[:, : np.nonzero(hole)[1].mean().astype(int)] = False  # left half of the hole is observed
-    filled = JointTrainer._filled_hole_depth(_trainer_rendering(depth, np.ones_like(depth)), 0, hole, region)
-    observed = hole & ~region
-    np.testing.assert_allclose(filled[observed], depth[observed])
-    assert np.all(filled[region] > 0)
+    known = np.zeros_like(depth)
+    left = hole.copy()
+    left[:, int(np.nonzero(hole)[1].mean()) :] = False
+    known[left] = 9.0  # what other views observed in the left half of the hole
+    filled = JointTrainer._filled_hole_depth(_trainer_rendering(depth, np.ones_like(depth)), 0, hole, known)
+    np.testing.assert_allclose(filled[left], 9.0)
+    right = hole & ~left
+    assert np.all(filled[right] > 0) and filled[right].max() > depth[right].max()  # pulled toward the known 9.0
