@@ -79,8 +79,9 @@ def _inpaint_config(task: str, settings: dict, args, device: str, **extra) -> in
         "sampler": args.sampler,
         **extra,
     }
-    if settings["rays"] is not None:
-        options["rays_per_batch"] = settings["rays"]
+    rays = args.rays_per_batch or settings["rays"]
+    if rays is not None:
+        options["rays_per_batch"] = rays
     return inpaint_stage.Config(**options)
 
 
@@ -173,6 +174,7 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS), help="Tasks to run.")
     parser.add_argument("--steps-scale", type=float, default=None, help="Override the preset's step scale.")
     parser.add_argument("--seed", type=int, default=0, help="Scene and training seed.")
+    parser.add_argument("--rays-per-batch", type=int, help="Rays per step (default: the preset's).")
     parser.add_argument(
         "--sampler", choices=("auto", "stratified", "occupancy"), help="Ray sampler (default: the preset's)."
     )
