@@ -35,9 +35,7 @@ class Cameras:
     def __post_init__(self) -> None:
         n = len(self.K)
         if self.K.shape != (n, 3, 3) or self.c2w.shape != (n, 4, 4):
-            raise ValueError(
-                f"Cameras: K must be (N,3,3) and c2w (N,4,4); got {self.K.shape}, {self.c2w.shape}"
-            )
+            raise ValueError(f"Cameras: K must be (N,3,3) and c2w (N,4,4); got {self.K.shape}, {self.c2w.shape}")
         if self.width.shape != (n,) or self.height.shape != (n,):
             raise ValueError("Cameras: width and height must be (N,) arrays")
 
@@ -195,9 +193,7 @@ class Normalization:
         return cls(center=np.asarray(d["center"], dtype=np.float64), scale=float(d["scale"]))
 
 
-def fit_normalization(
-    centers: np.ndarray, points: np.ndarray | None = None, radius: float = 1.0
-) -> Normalization:
+def fit_normalization(centers: np.ndarray, points: np.ndarray | None = None, radius: float = 1.0) -> Normalization:
     """Centre on the region the cameras look at and scale so cameras (and robust points) fit `radius`.
 
     Why: the hash grid and scene contraction assume the content of interest lies in a unit-ish
