@@ -23,6 +23,7 @@ cut short keeps what it finished, and `--table-from DIR` rebuilds the table from
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import shutil
@@ -128,11 +129,17 @@ def run_one(scene, method: str, preset: str, store_path: Path, overrides: dict) 
     return {**evaluate.read_metrics(store), "seconds": result.seconds}
 
 
-def run_job(seed: int, method: str, preset: str, out: Path, overrides: dict) -> dict:
-    """One (seed, method) run from scratch, its record also written to OUT/seed{S}/{method}.json."""
+@functools.lru_cache(maxsize=1)
+def _scene(seed: int, preset: str):
+    """The seed's synthetic scene, generated once per process (a sequential run reuses it for every method)."""
     from inpaint3d_core.synthetic import SyntheticConfig, generate_scene
 
-    scene = generate_scene(SyntheticConfig.preset(SCENE_PRESET[preset], seed=seed))
+    return generate_scene(SyntheticConfig.preset(SCENE_PRESET[preset], seed=seed))
+
+
+def run_job(seed: int, method: str, preset: str, out: Path, overrides: dict) -> dict:
+    """One (seed, method) run from scratch, its record also written to OUT/seed{S}/{method}.json."""
+    scene = _scene(seed, preset)
     print(f"seed {seed} / {method} ...", flush=True)
     record = {
         "method": method,

@@ -57,9 +57,6 @@ class JointConfig(BaseModel):
         description="Where SDS paints: the hole pixels no other view observes (the observed rest keeps the "
         "warm-up reconstruction, see joint.visibility), or the whole mask as in the paper.",
     )
-    visibility_tolerance: float = Field(
-        0.03, gt=0, lt=1, description="Relative depth agreement for another view to count as observing a hole pixel."
-    )
     visibility_max_side: int = Field(
         256, ge=16, description="The visibility test renders every training view at most this many px on a side."
     )

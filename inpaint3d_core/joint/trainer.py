@@ -4,9 +4,10 @@ Schedule:
 - steps [0, warmup): photometric loss on rays through known pixels only (masked rays dropped).
 - at `warmup`: the warm-up field is kept (a reconstruction-only result). With `sds_region =
   "unobserved"` every training view is rendered with it and each hole is split into the part
-  other views observe and the rest (`visibility`): SDS paints the rest only, and the observed
-  part's warm-up render becomes the prior's context there. The depth around (and in the
-  observed part of) each generative region is rendered and filled into it (`depth.fill_hole_depth`).
+  other views observe and the rest (`visibility`): SDS paints the rest only, and the observing
+  views' colours become the prior's context in the observed part. Each hole's depth target is
+  what other views observed there, the rest filled from the warm-up depth around it
+  (`depth.fill_hole_depth`).
 - steps [warmup, steps): the photometric loss continues; hole rays get the depth, free-space
   and opacity terms; every `sds_every` steps one SDS call scores crops of
   `sds_views_per_step` views (rendered hole over captured context) with the prior.
@@ -121,10 +122,10 @@ class JointTrainer:
         self.warmup_field: bytes | None = None
         self.depth_targets: dict[int, np.ndarray] = {}
         # sds_region "unobserved": per hole view, the generative part of the hole and the image whose
-        # observed hole pixels hold the warm-up render (the prior's context)
+        # observed hole pixels hold the observing views' colours (the prior's context)
         self.sds_regions: dict[int, np.ndarray] = {}
         self.sds_images: dict[int, np.ndarray] = {}
-        self.seen_depths: dict[int, np.ndarray] = {}  # z-depth other views observed in the hole (0: none)
+        self._sds_pool: list[int] | None = None  # SDS views, fixed once the joint phase has begun
         self.timings = {"render_s": 0.0, "sds_s": 0.0, "backward_s": 0.0}
 
     # ------------------------------------------------------------------ rendering
@@ -142,19 +143,20 @@ class JointTrainer:
 
     # ------------------------------------------------------------------ warm-up -> joint
     @torch.no_grad()
-    def _fill_depth_targets(self) -> None:
+    def _fill_depth_targets(self, seen_depths: dict[int, np.ndarray]) -> None:
         """Render depth around every hole with the warm-up field and fill the hole from it.
 
         The ring of boundary depth is taken from opaque pixels (acc > 0.5) a few pixels around
         the hole; if a short or struggling warm-up left none there, the window widens (16 px,
         then the whole view), and as a last resort any positive depth is trusted. Only a view
-        whose warm-up render is empty everywhere is an error.
+        whose warm-up render is empty everywhere is an error. `seen_depths` (view -> z-depth
+        other views observed in its hole, 0 where none) replaces the fill where it is known.
         """
         targets = torch.zeros(self.bank.hole.shape[0], device=self.device)
         for view in tqdm(self.hole_views, desc="hole depth fill", leave=False):
             hole = self.views.holes[view]
             # hole pixels other views observed take the depth they saw there
-            filled = self._filled_hole_depth(view, hole, self.seen_depths.get(view))
+            filled = self._filled_hole_depth(view, hole, seen_depths.get(view))
             self.depth_targets[view] = filled
             flat = torch.from_numpy(np.flatnonzero(hole)).to(self.device) + self.bank.offsets[view]
             pos = torch.searchsorted(self.bank.hole, flat)
@@ -173,8 +175,8 @@ class JointTrainer:
             box_hole = hole[y0:y1, x0:x1].copy()
             if known is not None:
                 box_known = box_hole & (known[y0:y1, x0:x1] > 0)
-                box_depth[box_known] = known[y0:y1, x0:x1][box_known]
-                box_acc[box_known] = 1.0
+                box_depth = np.where(box_known, known[y0:y1, x0:x1], box_depth)
+                box_acc = np.where(box_known, 1.0, box_acc)
                 box_hole &= ~box_known
             for valid in (box_acc > 0.5, box_depth > 0):
                 if (valid & ~box_hole).any():
@@ -188,55 +190,50 @@ class JointTrainer:
             "raise the warm-up steps (preset / steps_scale) or check the poses"
         )
 
+    def _render_pixels(self, K: torch.Tensor, c2w: torch.Tensor, xy: torch.Tensor, appearance: int):
+        """rgb (P, 3), z-depth (P,) and opacity (P,) at pixel positions `xy` of one camera, in
+        chunks so a whole image fits in memory."""
+        rgb, depth, acc = [], [], []
+        for start in range(0, xy.shape[0], 16384):
+            part = xy[start : start + 16384]
+            origins, directions = pixel_rays(K, c2w, part)
+            ids = torch.full((part.shape[0],), appearance, device=self.device, dtype=torch.long)
+            out = self._render(origins, directions, ids, training=False)
+            rgb.append(out.rgb)
+            depth.append(out.distance * ray_z_scale(K, part))
+            acc.append(out.acc)
+        return torch.cat(rgb).float(), torch.cat(depth).float(), torch.cat(acc).float()
+
     def _render_depth_window(self, view: int, x0: int, x1: int, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
         """z-depth and opacity of the pixel window [y0:y1, x0:x1] of a training view."""
         gy, gx = np.mgrid[y0:y1, x0:x1]
         xy = torch.tensor(np.stack([gx.ravel() + 0.5, gy.ravel() + 0.5], -1), dtype=torch.float32)
-        xy = xy.to(self.device)
-        K, c2w = self.bank.K[view], self.bank.c2w[view]
-        ids = torch.full((xy.shape[0],), view, device=self.device, dtype=torch.long)
-        depth, acc = [], []
-        for start in range(0, xy.shape[0], 16384):
-            part = xy[start : start + 16384]
-            origins, directions = pixel_rays(K, c2w, part)
-            out = self._render(origins, directions, ids[: part.shape[0]], training=False)
-            depth.append(out.distance * ray_z_scale(K, part))
-            acc.append(out.acc)
+        _, depth, acc = self._render_pixels(self.bank.K[view], self.bank.c2w[view], xy.to(self.device), view)
         shape = (y1 - y0, x1 - x0)
-        return torch.cat(depth).view(shape).cpu().numpy(), torch.cat(acc).view(shape).cpu().numpy()
+        return depth.view(shape).cpu().numpy(), acc.view(shape).cpu().numpy()
 
     @torch.no_grad()
     def _render_camera(self, K: np.ndarray, c2w: np.ndarray, width: int, height: int, appearance: int):
         """rgb, z-depth and opacity of a whole camera with the current field (virtual views)."""
         K_t = torch.as_tensor(K, dtype=torch.float32, device=self.device)
         c2w_t = torch.as_tensor(c2w, dtype=torch.float32, device=self.device)
-        xy = image_pixel_grid(width, height, device=self.device)
-        rgb, depth, acc = [], [], []
-        for start in range(0, xy.shape[0], 16384):
-            part = xy[start : start + 16384]
-            origins, directions = pixel_rays(K_t, c2w_t, part)
-            ids = torch.full((part.shape[0],), appearance, device=self.device, dtype=torch.long)
-            out = self._render(origins, directions, ids, training=False)
-            rgb.append(out.rgb)
-            depth.append(out.distance * ray_z_scale(K_t, part))
-            acc.append(out.acc)
-        shape = (height, width)
-        return (
-            torch.cat(rgb).view(*shape, 3).float().cpu().numpy(),
-            torch.cat(depth).view(shape).float().cpu().numpy(),
-            torch.cat(acc).view(shape).float().cpu().numpy(),
+        rgb, depth, acc = self._render_pixels(
+            K_t, c2w_t, image_pixel_grid(width, height, device=self.device), appearance
         )
+        shape = (height, width)
+        return rgb.view(*shape, 3).cpu().numpy(), depth.view(shape).cpu().numpy(), acc.view(shape).cpu().numpy()
 
     def _set_virtual(self, virtual: VirtualViews) -> None:
         self.virtual = virtual
         self.virtual_rays = VirtualHoleRays(virtual, self.device) if len(virtual) else None
 
-    def _split_observed(self) -> None:
+    def _split_observed(self) -> dict[int, np.ndarray]:
         """Split every hole into what other views observe and the generative rest (`visibility`).
 
         Splatting runs on warm-up renders scaled to `visibility_max_side` so its cost stays
         bounded on large captures; the results are scaled back with nearest-neighbour lookup.
         The observed hole pixels show the observing views' colours to the prior (context).
+        Returns, per hole view, the z-depth other views observed in its hole (0 where none).
         """
         n = len(self.views)
         scaled_K, renders, images, holes = np.array(self.views.K, dtype=np.float64), [], [], []
@@ -249,27 +246,24 @@ class JointTrainer:
             images.append(cv2.resize(self.views.images[view], size, interpolation=cv2.INTER_AREA))
             holes.append(cv2.resize(self.views.holes[view].astype(np.uint8), size, interpolation=cv2.INTER_AREA) > 0)
         depths, accs = [r[1] for r in renders], [r[2] for r in renders]
+        seen_depths = {}
         for view in self.hole_views:
             seen = observe_hole(view, images, depths, accs, holes, scaled_K, self.views.c2w)
             hole = self.views.holes[view]
-
-            def full(small: np.ndarray, hole=hole) -> np.ndarray:
-                return cv2.resize(small, hole.shape[::-1], interpolation=cv2.INTER_NEAREST)
-
-            observed = full(seen.observed.astype(np.uint8)).astype(bool) & hole
+            observed = _upsample(seen.observed.astype(np.uint8), hole.shape).astype(bool) & hole
             region = generative_region(hole, observed)
             image = self.views.images[view].copy()
             kept = hole & ~region
-            image[kept] = full(seen.rgb)[kept]
+            image[kept] = _upsample(seen.rgb, hole.shape)[kept]
             self.sds_regions[view], self.sds_images[view] = region, image
-            self.seen_depths[view] = np.where(hole, full(seen.depth), 0.0).astype(np.float32)
+            seen_depths[view] = np.where(hole, _upsample(seen.depth, hole.shape), 0.0).astype(np.float32)
+        return seen_depths
 
     def _begin_joint(self) -> None:
         self.warmup_field = field_to_bytes(self.field)
-        if self.config.sds_region == "unobserved" and self.hole_views:
-            self._split_observed()
+        seen_depths = self._split_observed() if self.config.sds_region == "unobserved" and self.hole_views else {}
         if self.config.depth_fill != "none":
-            self._fill_depth_targets()
+            self._fill_depth_targets(seen_depths)
         if self.expansion is not None:
             self._set_virtual(build_virtual_views(self._render_camera, self.views, self.expansion))
         if self.checkpoints is not None:
@@ -350,13 +344,19 @@ class JointTrainer:
             self.crops[view] = make_crop(view, image, hole, resolution, render_res, context, self.device)
         return self.crops[view]
 
-    def _sds_pool(self) -> list[int]:
-        virtual = range(len(self.views), len(self.views) + len(self.virtual)) if self.virtual is not None else []
-        real = [v for v in self.hole_views if self.sds_regions.get(v, self.views.holes[v]).sum() >= MIN_SDS_REGION_PX]
-        return [*real, *virtual]
+    def _sds_views(self) -> list[int]:
+        """Views SDS draws from: training views whose generative region is large enough, then the
+        virtual views. Computed at the first SDS step (the joint phase has begun or been restored)."""
+        if self._sds_pool is None:
+            n = len(self.views)
+            virtual = range(n, n + len(self.virtual)) if self.virtual is not None else []
+            regions = [self._sds_view(v)[1] for v in self.hole_views]
+            real = [v for v, r in zip(self.hole_views, regions, strict=True) if r.sum() >= MIN_SDS_REGION_PX]
+            self._sds_pool = [*real, *virtual]
+        return self._sds_pool
 
     def _sds_term(self, progress: float) -> torch.Tensor | None:
-        pool = self._sds_pool()
+        pool = self._sds_views()
         if not pool:
             return None
         pick = torch.randint(0, len(pool), (self.config.sds_views_per_step,), generator=self.generator)
@@ -515,3 +515,8 @@ class JointTrainer:
             virtual=self.virtual,
             sds_regions=self.sds_regions,
         )
+
+
+def _upsample(small: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """`small` resized to `shape` (H, W) by nearest neighbour (masks, depths and colours alike)."""
+    return cv2.resize(small, shape[::-1], interpolation=cv2.INTER_NEAREST)
