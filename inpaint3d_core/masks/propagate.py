@@ -323,11 +323,11 @@ def select_object_points(
         # Parts the reference view could not see at all (outside its cone: a handle, a base)
         # join when they touch the selection; what the reference view saw outside its mask is
         # known background and never joins, nor do support planes.
-        background = visible & inside & ~lands_in(morphology.dilate(ref_mask, erode_px))
+        in_cone = lands_in(morphology.dilate(ref_mask, erode_px))
+        background = visible & inside & ~in_cone
         reachable = ~background & ~on_planes
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
         hop = _spacing(scene.xyz[chosen]) * settings.grow_factor
-        in_cone = lands_in(morphology.dilate(ref_mask, erode_px))
         selected |= _grow(scene.xyz, chosen, reachable, hop, settings.grow_sparse_limit, long_ok=in_cone)
     return selected
 
@@ -644,8 +644,9 @@ def propagate(
         projection = claim_unexplained(projection, uv[~obj & visible], settings)
         projection = carve_occluders(projection, scene, view, obj, visible, settings)
         how = "projection"
-        if image is not None and settings.image_refine == "grabcut" and projection.any():
-            view_image = image(view)
+        wants_image = settings.image_refine == "grabcut" or segment is not None
+        view_image = image(view) if image is not None and wants_image and projection.any() else None
+        if view_image is not None and settings.image_refine == "grabcut":
             refined = grabcut_refine(
                 view_image,
                 projection,
@@ -658,10 +659,10 @@ def propagate(
             if morphology.iou(refined, projection) >= settings.refine_min_agreement:
                 projection, how = refined, "refined"
         mask = projection
-        if segment is not None and image is not None and projection.any():
+        if segment is not None and view_image is not None:
             prompt = derive_prompt(projection, uv, obj & visible, ~obj & visible, settings)
             if prompt is not None:
-                sam_mask, _ = segment(image(view), prompt)
+                sam_mask, _ = segment(view_image, prompt)
                 agreement[view] = morphology.iou(sam_mask, projection)
                 if agreement[view] >= settings.sam_min_agreement:
                     mask, how = morphology.as_binary(sam_mask), "sam"
