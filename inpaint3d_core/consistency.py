@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inpaint3d_core.cameras import nearest_views
 from inpaint3d_core.errors import InputError
 
 
@@ -110,20 +111,6 @@ def warp_pair(src: RenderedView, dst: RenderedView, depth_tol: float = 0.05) -> 
     depth_rel = np.abs(depth_j - zi) / zi
     visible = solid_j & (depth_rel <= depth_tol)
     return PairWarp(flat[inside], np.abs(rgb_i - rgb_j).mean(axis=1), depth_rel, visible)
-
-
-def nearest_views(c2w: np.ndarray, k: int) -> list[list[int]]:
-    """For each camera, the k others closest to it, scored by centre distance plus the angle
-    between viewing directions (normalised by the scene's camera spread), so neighbours see
-    roughly the same region."""
-    centers = c2w[:, :3, 3]
-    forward = c2w[:, :3, 2]
-    dist = np.linalg.norm(centers[:, None] - centers[None], axis=-1)
-    spread = max(float(np.median(dist[dist > 0])) if (dist > 0).any() else 1.0, 1e-9)
-    angle = np.arccos(np.clip(forward @ forward.T, -1.0, 1.0))
-    score = dist / spread + angle
-    np.fill_diagonal(score, np.inf)
-    return [list(np.argsort(row)[: min(k, len(c2w) - 1)]) for row in score]
 
 
 def multiview_consistency(views: list[RenderedView], neighbours: int = 2, depth_tol: float = 0.05) -> dict:
