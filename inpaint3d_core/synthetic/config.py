@@ -21,6 +21,8 @@ MAX_FURNITURE_DEPTH = 0.8
 # (a handheld sweep is wider than tall), and the forward/backward swing as a fraction of radius.
 FORWARD_PATCH_HALF = np.array([0.5, 0.3])
 FORWARD_DEPTH_SWING = 0.05
+# Half-width of the optional table under the object, in units of object_size.
+TABLE_HALF_WIDTH = 2.5
 
 _PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"width": 48, "height": 36, "n_views": 8},
@@ -75,9 +77,21 @@ class SyntheticConfig(BaseModel):
     object_size: float = Field(
         0.35, gt=0.0, description="Sphere radius, or the box's typical half-extent (proportions vary by seed)."
     )
+    table_height: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.5,
+        description="0: the object stands on the floor; > 0: on a square table of this height at the origin "
+        "(half-width TABLE_HALF_WIDTH x object_size), whose top hides what lies under and close behind the object.",
+    )
     room_half_width: float = Field(3.2, gt=0.0, description="The room spans [-w, w] in x and y.")
     room_height: float = Field(2.8, gt=0.0, description="Height of the ceiling.")
     n_furniture: int = Field(4, ge=0, le=32, description="Boxes standing against the walls (depth variation).")
+    textures: Literal["noise", "structured"] = Field(
+        "noise",
+        description="'structured': walls, floor and furniture get brick, stone, wood or foliage patterns (edges and "
+        "lines, chosen per seed); the object keeps its vivid noise texture. 'noise': noise everywhere.",
+    )
     supersample: int | None = Field(
         None,
         ge=1,
@@ -116,6 +130,8 @@ class SyntheticConfig(BaseModel):
                 f"cameras reach heights {low:.2f}..{high:.2f}: keep them between the floor and room_height "
                 f"{self.room_height} (change camera_height, baseline or jitter)"
             )
+        if self.table_height > 0.0 and low <= self.table_height:
+            raise ValueError(f"cameras reach down to {low:.2f}, below the table top at {self.table_height}")
         if self.object_size * 1.5 >= self.radius:
             raise ValueError(f"object_size {self.object_size} is too large for cameras at radius {self.radius}")
         return self
