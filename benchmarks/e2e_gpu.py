@@ -9,7 +9,8 @@ visibility) comes from its stored timings.
 
 The capture: `--capture DIR` (any folder the ingest stage reads: SPIn-NeRF/LLFF, synthetic,
 photos), or by default a synthetic capture made first (not timed) at 1008x567 with 100 views
-(`--synthetic-*` options; `benchmarks/captures.py` writes the SPIn-NeRF-shaped one).
+(the SPIn-NeRF-shaped one of `benchmarks/captures.py`, seed `--seed`, scored by the SPIn-NeRF
+protocol on its 40 object-free test views).
 
     source benchmarks/gpu_env.sh   # on the GPU machine
     python benchmarks/e2e_gpu.py [--capture DIR] [--set inpaint.steps_scale=0.5] [--budget 600]
@@ -41,16 +42,18 @@ from stages.evaluate import read_metrics  # noqa: E402
 from stages.pipeline import PIPELINE  # noqa: E402
 
 
-def synthetic_capture(folder: Path, seed: int, width: int, height: int, views: int) -> Path:
-    """The project's synthetic scene at real size, written as a capture folder (with poses)."""
-    from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_capture
+def spinnerf_capture(folder: Path, seed: int) -> tuple[Path, int]:
+    """The SPIn-NeRF-shaped synthetic capture at 1008x567 (100 views, 40 object-free test views)."""
+    from inpaint3d_core.synthetic.spinnerf import spinnerf_config, write_spinnerf_capture
 
-    config = SyntheticConfig(seed=seed, width=width, height=height, n_views=views)
-    return write_capture(generate_scene(config), folder)
+    capture = write_spinnerf_capture(spinnerf_config("full", seed=seed), folder, image_format="jpg")
+    return capture.folder, capture.n_test
 
 
-def job_values(capture: str, store: str, preset: str, overrides: list[str]) -> dict:
+def job_values(capture: str, store: str, preset: str, overrides: list[str], n_test: int | None) -> dict:
     values: dict = {"capture": capture, "store": store, "preset": preset}
+    if n_test is not None:
+        values.update({"protocol": "spinnerf", "ingest": {"n_gt": n_test}})
     for item in overrides:
         key, _, raw = item.partition("=")
         stage, _, field = key.partition(".")
@@ -96,9 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--preset", default="full")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="STAGE.FIELD=VALUE (YAML)")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds the whole pipeline may take")
-    parser.add_argument("--synthetic-seed", type=int, default=0)
-    parser.add_argument("--synthetic-size", type=int, nargs=2, default=[1008, 567], metavar=("W", "H"))
-    parser.add_argument("--synthetic-views", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic SPIn-NeRF-shaped capture")
+    parser.add_argument("--n-test", type=int, default=None, help="--capture is SPIn-NeRF-shaped: its test views")
     args = parser.parse_args(argv)
     console = Console(width=150)
     if not torch.cuda.is_available():
@@ -106,16 +108,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="e2e_gpu_"))
     workdir.mkdir(parents=True, exist_ok=True)
-    capture = args.capture
+    capture, n_test = args.capture, args.n_test
     if capture is None:
         start = time.perf_counter()
-        w, h = args.synthetic_size
-        capture = str(synthetic_capture(workdir / "capture", args.synthetic_seed, w, h, args.synthetic_views))
-        console.print(
-            f"made the synthetic capture {w}x{h}, {args.synthetic_views} views in {time.perf_counter() - start:.0f} s"
-        )
+        folder, n_test = spinnerf_capture(workdir / "capture", args.seed)
+        capture = str(folder)
+        console.print(f"made the SPIn-NeRF-shaped capture (1008x567, 100 views) in {time.perf_counter() - start:.0f} s")
     store_path = workdir / "scene.zarr"
-    job = build_job(list(PIPELINE), job_values(capture, str(store_path), args.preset, args.overrides))
+    job = build_job(list(PIPELINE), job_values(capture, str(store_path), args.preset, args.overrides, n_test))
     store = SceneStore(str(store_path))
     rows = run_stages(store, job, console)
 

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import SDSOutput
 from inpaint3d_core.priors.crop_sampler import CropSampler
+from inpaint3d_core.priors.graphed import GraphedForward
 from inpaint3d_core.priors.training_masks import own_mask_shapes, sample_training_masks
 from inpaint3d_core.sds import SDSConfig, gate_gradient_to_hole, hole_at_resolution, score_distillation
 
@@ -152,10 +153,10 @@ class InternalPrior:
         self.alphas_cumprod = _scheduler(config).alphas_cumprod.to(self.device, torch.float32)
         self._size_multiple = 2 ** (len(config.block_channels) - 1)
         self._generator = torch.Generator().manual_seed(seed)
+        self._denoise = GraphedForward(model, config.precision == "bfloat16")
 
     def _eps(self, noisy: torch.Tensor, t: torch.Tensor, hole: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
-            return self.model(torch.cat([noisy, hole, masked], dim=1), t).sample.float()
+        return self._denoise(torch.cat([noisy, hole, masked], dim=1), t).float()
 
     def sds_loss(
         self, rendered: torch.Tensor, cond_image: torch.Tensor, mask: torch.Tensor, progress: float
