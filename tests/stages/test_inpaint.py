@@ -112,8 +112,8 @@ def test_full_preset_without_cuda_and_prompt_with_internal_prior_are_clear_error
 
 
 def test_sampler_override_replaces_only_the_presets_sampler():
-    default = stage.joint_config(stage.Config(preset="full"))
-    chosen = stage.joint_config(stage.Config(preset="full", sampler="stratified"))
+    default = stage.joint_config(stage.Config(preset="thorough"))
+    chosen = stage.joint_config(stage.Config(preset="thorough", sampler="stratified"))
     assert default.render.sampler == "auto" and chosen.render.sampler == "stratified"
     assert chosen.render.model_dump(exclude={"sampler"}) == default.render.model_dump(exclude={"sampler"})
     with pytest.raises(ValueError, match="sampler"):
