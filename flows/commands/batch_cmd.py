@@ -43,6 +43,10 @@ def batch(
         "inpaint3d-capture/capture", "--deployment", help="Single-capture deployment used with --dispatch deployment."
     ),
     retries: int = typer.Option(2, "--retries", help="Retries of a failed stage within one capture."),
+    retry_delay: float = typer.Option(10.0, "--retry-delay", help="Seconds before a retry."),
+    pipeline: list[str] = typer.Option(
+        [], "--pipeline", help="Advanced: stage modules to run, in order (default: the full pipeline)."
+    ),
 ) -> None:
     """Process every capture in INBOX not done yet; one failing capture never stops the others.
 
@@ -55,7 +59,16 @@ def batch(
     defaults = merge_job_values(
         load_job_file(str(job)) if job else None, {"preset": preset}, parse_overrides(overrides)
     )
-    result = run_batch(inbox, outbox, job=defaults or None, dispatch=dispatch, deployment=deployment, retries=retries)
+    result = run_batch(
+        inbox,
+        outbox,
+        job=defaults or None,
+        pipeline=pipeline or None,
+        dispatch=dispatch,
+        deployment=deployment,
+        retries=retries,
+        retry_delay_s=retry_delay,
+    )
     print_batch(result, outbox)
     if result["failed"]:
         raise typer.Exit(1)

@@ -12,6 +12,7 @@ from flows.commands.evaluate_cmd import export_report
 from flows.commands.inspect_cmd import open_existing_store
 from flows.commands.masks_cmd import export_masks
 from flows.commands.render_cmd import export_frames, export_ply, export_videos
+from inpaint3d_core.errors import InputError
 
 if TYPE_CHECKING:
     from inpaint3d_core.store import SceneStore
@@ -112,6 +113,8 @@ def export_nerfstudio_inpainted(store: SceneStore, out: Path) -> Path:
     from inpaint3d_core.scene import load_posed_views
     from stages import render as render_stage
 
+    if store.record(render_stage.SPEC.name) is None:
+        raise InputError(f"{store.url}: nothing rendered yet; run `inpaint3d render {store.url}` first")
     views = load_posed_views(store)
     return write_nerfstudio_dataset(
         out,
