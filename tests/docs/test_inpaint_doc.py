@@ -13,9 +13,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "inpaint.md"
 def test_preset_numbers_in_the_doc_match_the_code():
     text = " ".join(DOC.read_text().split())
     for name in ("quick", "full"):
-        match = re.search(
-            rf"`{name}` \(\w+: [^;]*; (\d+) steps, (\d+) of warm-up, (\d+) rays \+ (\d+) hole rays", text
-        )
+        match = re.search(rf"`{name}` \(\w+: [^;]*; (\d+) steps, (\d+) of warm-up, (\d+) rays \+ (\d+) hole rays", text)
         assert match, f"docs/inpaint.md no longer states the {name} preset's steps and rays"
         config = preset(name)
         quoted = tuple(int(v) for v in match.groups())
