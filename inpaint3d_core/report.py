@@ -347,7 +347,7 @@ PAGE_CSS = (
     "body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1280px;padding:0 1em;color:#222}"
     "h1{font-size:1.5em}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:1.6em}"
     "table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-    "td.l{text-align:left}.small{font-size:0.85em;color:#555}.note{color:#a40}"
+    "th{text-align:left;background:#f4f4f4}td.l{text-align:left}.small{font-size:0.85em;color:#555}.note{color:#a40}"
     ".cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;"
     "min-width:160px}.card b{font-size:1.6em;display:block}.card span{font-size:0.8em;color:#555}"
     ".row{display:flex;gap:10px;flex-wrap:wrap;align-items:flex-start}.slider{flex:2 1 560px;max-width:900px}"

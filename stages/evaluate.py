@@ -252,13 +252,13 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     ctx.group.attrs["metrics"] = metrics
 
     plots = {}
+    losses_png = plot_losses(_training_losses(store))
+    if losses_png is not None:
+        plots["training_losses"] = losses_png
     for metric in ("psnr", "ssim"):
         png = plot_per_view(per_view, metric)
         if png is not None:
             plots[f"{metric}_per_view"] = png
-    losses_png = plot_losses(_training_losses(store))
-    if losses_png is not None:
-        plots["training_losses"] = losses_png
     plot_group = ctx.group.require_group("plots")
     for name, png in plots.items():
         write_bytes(plot_group, f"{name}.png", png)
