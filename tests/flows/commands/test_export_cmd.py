@@ -34,3 +34,20 @@ def test_export_nerfstudio_inpainted_needs_renders(monkeypatch, capsys, syntheti
     args = ["export", synthetic_store.url, "--format", "nerfstudio-inpainted", "--out", str(tmp_path / "d")]
     code, _, err = call_cli(monkeypatch, capsys, *args)
     assert code == 2 and "inpaint3d render" in err
+
+
+def test_export_nerfstudio_inpainted_holds_the_renders(monkeypatch, capsys, synthetic_store, stand_in_field, tmp_path):
+    import numpy as np
+
+    from stages import render
+
+    stand_in_field(final={})
+    render.run(synthetic_store, render.Config(n_frames=2, compare="none", keep_frames=False))
+    out = tmp_path / "inpainted"
+    args = ["export", synthetic_store.url, "--format", "nerfstudio-inpainted", "--out", str(out)]
+    code, _, err = call_cli(monkeypatch, capsys, *args)
+    assert code == 0, err
+    frames = _frames_resolve(out)
+    assert len(frames) == len(render.rendered_indices(synthetic_store)) and "mask_path" not in frames[0]
+    first = render.read_view_render(synthetic_store, render.rendered_indices(synthetic_store)[0])["rgb"]
+    assert np.array_equal(iio.imread(out / frames[0]["file_path"]), first)
