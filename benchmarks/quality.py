@@ -47,7 +47,8 @@ COLUMNS = (
     ("consistency L1", ("consistency", "photometric_l1"), False),
     ("inpaint s", ("seconds",), False),
 )
-SCENE_PRESET = {"quick": "quick", "full": "full"}  # the quick internal prior needs 32 px crops clear of the hole
+# the quick internal prior needs 32 px crops clear of the hole
+SCENE_PRESET = {"quick": "quick", "full": "full", "thorough": "full"}
 RENDER_FRAMES = 2  # the table needs the input-view renders only; a token path keeps render cheap
 
 

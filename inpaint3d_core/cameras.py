@@ -211,3 +211,17 @@ def fit_normalization(centers: np.ndarray, points: np.ndarray | None = None, rad
         extent = np.abs(centers - center).max()
     extent = max(float(extent), 1e-6)
     return Normalization(center=center, scale=radius / extent)
+
+
+def nearest_views(c2w: np.ndarray, k: int) -> list[list[int]]:
+    """For each camera, the k others closest to it, scored by centre distance plus the angle
+    between viewing directions (normalised by the scene's camera spread), so neighbours see
+    roughly the same region."""
+    centers = c2w[:, :3, 3]
+    forward = c2w[:, :3, 2]
+    dist = np.linalg.norm(centers[:, None] - centers[None], axis=-1)
+    spread = max(float(np.median(dist[dist > 0])) if (dist > 0).any() else 1.0, 1e-9)
+    angle = np.arccos(np.clip(forward @ forward.T, -1.0, 1.0))
+    score = dist / spread + angle
+    np.fill_diagonal(score, np.inf)
+    return [list(np.argsort(row)[: min(k, len(c2w) - 1)]) for row in score]

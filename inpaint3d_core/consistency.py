@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inpaint3d_core.cameras import nearest_views
 from inpaint3d_core.errors import InputError
 
 
@@ -61,6 +62,25 @@ class PairWarp:
     visible: np.ndarray  # (M,) bool, passed the occlusion test
 
 
+# cv2.remap needs both sides of its map below SHRT_MAX (32767): point lists are laid out in rows.
+_REMAP_ROW = 16384
+
+
+def sample_at(image: np.ndarray, x: np.ndarray, y: np.ndarray, interpolation: int) -> np.ndarray:
+    """`image` (H, W[, C]) sampled at pixel coordinates (x, y) (N,) with cv2.remap, for any N.
+
+    A view at 1008x567 with a 40% mask has ~230k points: as one 1xN map that breaks remap's size
+    limit, so the points are laid out as rows of `_REMAP_ROW` and the padding dropped afterwards.
+    """
+    n = x.size
+    rows = max(1, -(-n // _REMAP_ROW))
+    pad = rows * _REMAP_ROW - n
+    map_x = np.pad(x.astype(np.float32), (0, pad)).reshape(rows, _REMAP_ROW)
+    map_y = np.pad(y.astype(np.float32), (0, pad)).reshape(rows, _REMAP_ROW)
+    out = cv2.remap(image, map_x, map_y, interpolation)
+    return out.reshape(rows * _REMAP_ROW, *image.shape[2:])[:n]
+
+
 def warp_pair(src: RenderedView, dst: RenderedView, depth_tol: float = 0.05) -> PairWarp:
     """Carry the masked pixels of `src` into `dst` along `src`'s rendered depth."""
     height, width = src.depth.shape
@@ -78,33 +98,19 @@ def warp_pair(src: RenderedView, dst: RenderedView, depth_tol: float = 0.05) -> 
         uv = (dst.K @ cam_j)[:2] / z_j
     dh, dw = dst.depth.shape
     inside = (z_j > 1e-6) & (uv[0] >= 0.5) & (uv[0] <= dw - 0.5) & (uv[1] >= 0.5) & (uv[1] <= dh - 0.5)
-    map_x = (uv[0][inside] - 0.5).astype(np.float32)[None]
-    map_y = (uv[1][inside] - 0.5).astype(np.float32)[None]
+    map_x = uv[0][inside] - 0.5
+    map_y = uv[1][inside] - 0.5
     if map_x.size == 0:
         empty = np.zeros(0)
         return PairWarp(np.zeros(0, np.int64), empty, empty, np.zeros(0, bool))
-    depth_j = cv2.remap(dst.depth.astype(np.float32), map_x, map_y, cv2.INTER_NEAREST)[0]
-    solid_j = cv2.remap(dst.solid().astype(np.uint8), map_x, map_y, cv2.INTER_NEAREST)[0] > 0
-    rgb_j = cv2.remap(dst.rgb_float(), map_x, map_y, cv2.INTER_LINEAR)[0]
+    depth_j = sample_at(dst.depth.astype(np.float32), map_x, map_y, cv2.INTER_NEAREST)
+    solid_j = sample_at(dst.solid().astype(np.uint8), map_x, map_y, cv2.INTER_NEAREST) > 0
+    rgb_j = sample_at(dst.rgb_float(), map_x, map_y, cv2.INTER_LINEAR)
     rgb_i = src.rgb_float().reshape(-1, 3)[flat[inside]]
     zi = z_j[inside]
     depth_rel = np.abs(depth_j - zi) / zi
     visible = solid_j & (depth_rel <= depth_tol)
     return PairWarp(flat[inside], np.abs(rgb_i - rgb_j).mean(axis=1), depth_rel, visible)
-
-
-def nearest_views(c2w: np.ndarray, k: int) -> list[list[int]]:
-    """For each camera, the k others closest to it, scored by centre distance plus the angle
-    between viewing directions (normalised by the scene's camera spread), so neighbours see
-    roughly the same region."""
-    centers = c2w[:, :3, 3]
-    forward = c2w[:, :3, 2]
-    dist = np.linalg.norm(centers[:, None] - centers[None], axis=-1)
-    spread = max(float(np.median(dist[dist > 0])) if (dist > 0).any() else 1.0, 1e-9)
-    angle = np.arccos(np.clip(forward @ forward.T, -1.0, 1.0))
-    score = dist / spread + angle
-    np.fill_diagonal(score, np.inf)
-    return [list(np.argsort(row)[: min(k, len(c2w) - 1)]) for row in score]
 
 
 def multiview_consistency(views: list[RenderedView], neighbours: int = 2, depth_tol: float = 0.05) -> dict:

@@ -75,13 +75,13 @@ class DistillationStep:
     loss: torch.Tensor
     grad: torch.Tensor
     timestep: int
-    weight: float
+    weight: torch.Tensor  # 0-d, on the latent's device: a float() here would stall the GPU queue
     noise: torch.Tensor
     eps_hat: torch.Tensor
 
     @property
-    def grad_norm(self) -> float:
-        return float(self.grad.norm())
+    def grad_norm(self) -> torch.Tensor:
+        return self.grad.norm()
 
     def to_output(self) -> SDSOutput:
         return SDSOutput(loss=self.loss, grad_norm=self.grad_norm, timestep=self.timestep)
@@ -166,7 +166,7 @@ def score_distillation(
         loss=surrogate_loss(latent, grad),
         grad=grad,
         timestep=t,
-        weight=float(weight),
+        weight=weight,
         noise=noise,
         eps_hat=eps_hat,
     )

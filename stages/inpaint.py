@@ -43,6 +43,7 @@ from inpaint3d_core.joint.trainer import JointTrainer
 from inpaint3d_core.nerf.model import FIELD_KEY, WARMUP_FIELD_KEY, field_to_bytes
 from inpaint3d_core.priors.base import InpaintingPrior
 from inpaint3d_core.priors.factory import PriorConfig, build_prior
+from inpaint3d_core.priors.internal import InternalPreset
 from inpaint3d_core.scene import load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
@@ -55,7 +56,11 @@ EXPANSION_KEY = "expansion"
 
 
 class Config(StageConfig):
-    preset: PresetName = Field("quick", description="Sizes and step counts: quick (CPU, minutes) or full (GPU).")
+    preset: PresetName = Field(
+        "quick",
+        description="Sizes and step counts: quick (CPU, minutes), full (GPU, a 100-view 1008x567 capture in "
+        "minutes) or thorough (GPU, the longer pre-2026-12 full preset).",
+    )
     steps_scale: float = Field(1.0, description="Multiplies every step count of the preset.", gt=0)
     method: Literal["joint", "recon_only", "per_view", "classical"] = Field(
         "joint", description="joint (the method) or a baseline: recon_only, per_view, classical."
@@ -66,7 +71,7 @@ class Config(StageConfig):
     prior_model: str | None = Field(
         None, description="Stable Diffusion inpainting hub id or local folder (default: the prior's default)."
     )
-    prior_preset: Literal["tiny", "quick", "full"] | None = Field(
+    prior_preset: InternalPreset | None = Field(
         None, description="InternalPrior size preset (default: the stage preset)."
     )
     prompt: str = Field("", description="Text prompt for replacement (stable_diffusion only).")
@@ -103,9 +108,9 @@ def choose_device(config: Config) -> torch.device:
     if config.device == "cuda" and not torch.cuda.is_available():
         raise InputError("inpaint: --device cuda was asked for but no CUDA GPU is available; use --device cpu")
     if config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available()):
-        if config.preset == "full" and config.device == "auto":
+        if config.preset != "quick" and config.device == "auto":
             raise InputError(
-                "inpaint: the 'full' preset needs a CUDA GPU and none is available; use --preset quick "
+                f"inpaint: the '{config.preset}' preset needs a CUDA GPU and none is available; use --preset quick "
                 "(or --device cpu to force it, expect hours)"
             )
         warnings.warn("inpaint: no CUDA GPU, training on the CPU (slow beyond toy sizes)", stacklevel=2)

@@ -74,6 +74,15 @@ class Config(StageConfig):
         0.5, ge=0.0, le=1.0, description="Fail when fewer than this fraction of the views register."
     )
     min_registered: int = Field(3, ge=2, description="Fail when fewer than this many views register.")
+    triangulate_neighbours: int = Field(
+        8,
+        ge=1,
+        description="Imported poses with matcher 'auto': match each view with this many nearest cameras (by "
+        "centre and viewing direction) before triangulating; the poses are known, so far pairs add no points.",
+    )
+    triangulate_max_side: int = Field(
+        1024, ge=64, description="Imported poses: points are triangulated on copies downscaled to this longer side."
+    )
     radius: float = Field(
         1.0, gt=0, description="Normalised scene: cameras and the bulk of the points fit this radius."
     )
@@ -232,14 +241,22 @@ def _triangulate(
     """Points for imported poses: triangulated on working-size copies of the registered views."""
     reg = np.flatnonzero(cams.registered)
     working, Ks = [], []
+    max_side = min(config.sfm_max_side or config.triangulate_max_side, config.triangulate_max_side)
     for i in reg:
         h, w = images[i].shape[:2]
-        nw, nh, _ = fit_max_side(w, h, config.sfm_max_side)
+        nw, nh, _ = fit_max_side(w, h, max_side)
         working.append(resize(images[i], nw, nh))
         Ks.append(scale_intrinsics(K[i], nw / w, nh / h))
-    matcher = choose_matcher(len(reg), config.matcher, config.exhaustive_max_views)
+    matcher = "pose_neighbours" if config.matcher == "auto" else config.matcher
     cloud = triangulate_known(
-        working, np.array(Ks), cams.c2w[reg], workdir, matcher, config.max_features, config.peak_threshold
+        working,
+        np.array(Ks),
+        cams.c2w[reg],
+        workdir,
+        matcher,
+        config.max_features,
+        config.peak_threshold,
+        neighbours=config.triangulate_neighbours,
     )
     cloud.track_views = reg[cloud.track_views].astype(np.int32)
     return cloud

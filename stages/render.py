@@ -52,9 +52,10 @@ class Config(StageConfig):
     )
     compare: CompareMode = Field(
         "auto",
-        description="Before/after video: 'warmup' = the inpaint stage's warm-up field beside the final one along "
-        "the path; 'captured' = the photos (mask outlined) beside the renders at the input cameras; "
-        "'auto' = warmup when stored, else captured; 'none' = no comparison video.",
+        description="Before/after video: 'captured' = the photos, object and mask outline included, beside the "
+        "renders at the input cameras in path order; 'warmup' = the inpaint stage's warm-up field beside the final "
+        "one along the path (the warm-up never saw the masked rays, so it shows no object either); 'auto' = "
+        "captured; 'none' = no comparison video.",
     )
     keep_frames: bool = Field(True, description="Also store the path frames losslessly (for `export --format frames`).")
     depth_cmap: Literal["turbo", "viridis", "magma", "inferno", "plasma", "gray"] = Field(
@@ -190,15 +191,10 @@ def _compute(ctx: StageContext, config: Config) -> dict:
 
 
 def _warmup_field(store: SceneStore, config: Config, device: str | None):
-    """The warm-up field when the comparison wants it (None when 'auto' finds none stored)."""
-    if config.compare not in ("auto", "warmup"):
+    """The warm-up field when the comparison asks for it (an error names the stage to rerun if absent)."""
+    if config.compare != "warmup":
         return None
-    try:
-        return load_field(store, device, which="warmup")
-    except InputError:
-        if config.compare == "warmup":
-            raise
-        return None
+    return load_field(store, device, which="warmup")
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:

@@ -47,7 +47,7 @@ from inpaint3d_core.joint.expansion import ExpansionConfig, VirtualHoleRays, Vir
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
 from inpaint3d_core.joint.visibility import generative_region, observe_hole
 from inpaint3d_core.nerf.field import RadianceField
-from inpaint3d_core.nerf.model import build_sampler, field_to_bytes
+from inpaint3d_core.nerf.model import build_sampler, field_to_bytes, render_chunk_rays
 from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
 from inpaint3d_core.priors.base import InpaintingPrior
 
@@ -107,6 +107,7 @@ class JointTrainer:
         torch.manual_seed(config.seed)  # field init and sampler jitter are reproducible per seed
         field_config = config.field.model_copy(update={"num_views": len(views)})
         self.field = RadianceField(field_config).to(device)
+        self.field.use_compile(config.render.compile, device)
         self.render_settings = config.render.model_copy(update={"near": near, "far": far})
         self.sampler = build_sampler(self.render_settings, field_config.inner_radius, device)
         self.background = torch.tensor(self.render_settings.background, device=device)
@@ -194,8 +195,9 @@ class JointTrainer:
         """rgb (P, 3), z-depth (P,) and opacity (P,) at pixel positions `xy` of one camera, in
         chunks so a whole image fits in memory."""
         rgb, depth, acc = [], [], []
-        for start in range(0, xy.shape[0], 16384):
-            part = xy[start : start + 16384]
+        chunk = render_chunk_rays(self.render_settings, self.device, xy.shape[0])
+        for start in range(0, xy.shape[0], chunk):
+            part = xy[start : start + chunk]
             origins, directions = pixel_rays(K, c2w, part)
             ids = torch.full((part.shape[0],), appearance, device=self.device, dtype=torch.long)
             out = self._render(origins, directions, ids, training=False)
@@ -411,16 +413,17 @@ class JointTrainer:
             "virtual_opacity": self.expansion.opacity_weight if self.expansion else 0.0,
         }
         total = sum(weights[name] * value for name, value in terms.items())
-        values = {name: float(value.detach()) for name, value in terms.items()}
-        values["total"] = float(total.detach())
         self.optimizer.zero_grad(set_to_none=True)
-        if not math.isfinite(values["total"]):
-            return None
         total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.field.parameters(), max_norm=1e6)
-        if not torch.isfinite(grad_norm):
+        # one device-to-host copy per step (every float() would wait for the GPU on its own)
+        names = [*terms, "total"]
+        numbers = torch.stack([*(v.detach().float() for v in terms.values()), total.detach().float(), grad_norm])
+        *term_values, total_value, norm_value = numbers.tolist()
+        if not (math.isfinite(total_value) and math.isfinite(norm_value)):
             self.optimizer.zero_grad(set_to_none=True)
             return None
+        values = dict(zip(names, [*term_values, total_value], strict=True))
         self.optimizer.step()
         self.timings["backward_s"] += self._sync() - t2
         return values

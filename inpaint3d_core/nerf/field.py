@@ -12,6 +12,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from inpaint3d_core.nerf.compiled import CompiledOrEager, CompileMode, wants_compile
 from inpaint3d_core.nerf.contraction import ContractionKind, contract
 from inpaint3d_core.nerf.encoding import HashGridEncoding, spherical_harmonics
 
@@ -82,6 +83,18 @@ class RadianceField(nn.Module):
             nn.init.zeros_(self.appearance.weight)  # start as "no exposure change" for every view
         color_in = config.geo_feature_dim + config.sh_degree**2 + (config.appearance_dim if use_appearance else 0)
         self.color_mlp = _mlp(color_in, config.color_hidden_dim, 3, config.color_layers)
+        self._density_impl = self._density_eager
+        self._forward_impl = self._forward_eager
+
+    def use_compile(self, mode: CompileMode, device: torch.device, backend: str = "inductor") -> bool:
+        """Route density and forward through `torch.compile` when `mode` asks for it on `device`
+        (see `nerf.compiled`); returns whether compiled code will be tried."""
+        if wants_compile(mode, device):
+            self._density_impl = CompiledOrEager(self._density_eager, "field density", backend)
+            self._forward_impl = CompiledOrEager(self._forward_eager, "field forward", backend)
+        else:
+            self._density_impl, self._forward_impl = self._density_eager, self._forward_eager
+        return isinstance(self._forward_impl, CompiledOrEager) and self._forward_impl.active
 
     def _geometry(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.density_mlp(self.encoding(contract(x, self.config.contraction, self.config.inner_radius)))
@@ -90,6 +103,9 @@ class RadianceField(nn.Module):
 
     def density(self, x: torch.Tensor) -> torch.Tensor:
         """Density (N,) at world points (N, 3)."""
+        return self._density_impl(x)
+
+    def _density_eager(self, x: torch.Tensor) -> torch.Tensor:
         return self._geometry(x)[0]
 
     def forward(
@@ -100,6 +116,11 @@ class RadianceField(nn.Module):
         view_ids: (N,) training-view index per point for the appearance code; None uses the mean
         code (novel views have no exposure of their own).
         """
+        return self._forward_impl(x, directions, view_ids)
+
+    def _forward_eager(
+        self, x: torch.Tensor, directions: torch.Tensor, view_ids: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         sigma, geo = self._geometry(x)
         parts = [geo, spherical_harmonics(directions, self.config.sh_degree)]
         if self.appearance is not None:

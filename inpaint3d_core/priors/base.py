@@ -23,10 +23,11 @@ import torch
 @dataclass(frozen=True)
 class SDSOutput:
     """loss: scalar surrogate whose gradient w.r.t. `rendered` is the (masked) SDS gradient.
-    grad_norm: norm of that gradient (for logging); timestep: the t drawn for this step."""
+    grad_norm: norm of that gradient, a 0-d tensor on the prior's device (reading it waits for the
+    GPU, so only logging code should); timestep: the t drawn for this step."""
 
     loss: torch.Tensor
-    grad_norm: float
+    grad_norm: torch.Tensor
     timestep: int
 
 

@@ -4,6 +4,10 @@ Why exclude masked pixels: the internal prior must learn the scene's appearance 
 object, so that what it paints into the hole is background, not the object being removed.
 Crops are taken at several scales (a `resolution * scale` px window resized to `resolution`) so
 the model sees both fine texture and wider context, as SDS crops around holes vary in size.
+
+The images live on the training device and a batch is cut and resized there (one resize per
+scale): on a GPU the crops cost almost nothing and never wait for the host, which on a
+100-view 1008x567 capture took 30 ms of every 113 ms training step when done per crop on the CPU.
 """
 
 from __future__ import annotations
@@ -43,7 +47,14 @@ def _free_windows(mask: np.ndarray, side: int, stride: int) -> tuple[np.ndarray,
 class CropSampler:
     """Draws batches of (B, 3, res, res) float crops in [-1, 1] from unmasked content."""
 
-    def __init__(self, images: list[np.ndarray], masks: list[np.ndarray], resolution: int, scales: tuple[float, ...]):
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        masks: list[np.ndarray],
+        resolution: int,
+        scales: tuple[float, ...],
+        device: torch.device | str = "cpu",
+    ):
         if len(images) != len(masks) or not images:
             raise InputError(f"internal prior: got {len(images)} images and {len(masks)} masks; pass one mask per view")
         for i, (image, mask) in enumerate(zip(images, masks, strict=True)):
@@ -52,7 +63,7 @@ class CropSampler:
                     f"internal prior: view {i} needs a uint8 (H, W, 3) image and an (H, W) mask; "
                     f"got {image.dtype} {image.shape} and {mask.shape}"
                 )
-        self.images = images
+        self.images = [torch.from_numpy(np.ascontiguousarray(image)).to(device) for image in images]
         self.resolution = resolution
         self.candidates = []
         for scale in scales:
@@ -71,16 +82,23 @@ class CropSampler:
             )
 
     def sample(self, rng: np.random.Generator, batch: int) -> torch.Tensor:
-        crops = []
-        for _ in range(batch):
-            cand = self.candidates[rng.integers(len(self.candidates))]
-            k = rng.integers(len(cand.view))
-            y, x = cand.y[k], cand.x[k]
-            crop = self.images[cand.view[k]][y : y + cand.side, x : x + cand.side]
-            if rng.random() < 0.5:
-                crop = crop[:, ::-1]
-            crop = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1).float() / 127.5 - 1.0
-            if cand.side != self.resolution:
-                crop = F.interpolate(crop[None], size=self.resolution, mode="bilinear", antialias=True)[0]
-            crops.append(crop)
-        return torch.stack(crops)
+        """(batch, 3, res, res) crops on the images' device, in random order of scales."""
+        scale_of = rng.integers(len(self.candidates), size=batch)
+        flips = rng.random(batch) < 0.5
+        out = torch.empty(batch, 3, self.resolution, self.resolution, device=self.images[0].device)
+        for s, cand in enumerate(self.candidates):
+            slots = np.flatnonzero(scale_of == s)
+            if len(slots) == 0:
+                continue
+            picks = rng.integers(len(cand.view), size=len(slots))
+            side = cand.side
+            crops = torch.stack(
+                [self.images[cand.view[k]][cand.y[k] : cand.y[k] + side, cand.x[k] : cand.x[k] + side] for k in picks]
+            )
+            crops = crops.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            flip = torch.from_numpy(flips[slots]).to(crops.device)[:, None, None, None]
+            crops = torch.where(flip, crops.flip(-1), crops)
+            if side != self.resolution:
+                crops = F.interpolate(crops, size=self.resolution, mode="bilinear", antialias=True)
+            out[torch.from_numpy(slots).to(crops.device)] = crops
+        return out

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import InpaintingPrior
-from inpaint3d_core.priors.internal import InternalPrior, InternalPriorConfig, train_internal_prior
+from inpaint3d_core.priors.internal import InternalPreset, InternalPrior, InternalPriorConfig, train_internal_prior
 from inpaint3d_core.priors.stable_diffusion import DEFAULT_MODEL, StableDiffusionInpaintPrior
 from inpaint3d_core.sds import SDSConfig
 
@@ -44,8 +44,8 @@ class PriorConfig(BaseModel):
         None, ge=16, description="stable_diffusion only: working resolution (default: the model's native one)."
     )
     inference_steps: int = Field(50, ge=1, description="stable_diffusion only: sampling steps for `inpaint`.")
-    internal_preset: Literal["tiny", "quick", "full"] = Field(
-        "quick", description="internal only: size/steps preset (tiny: tests, quick: CPU demo, full: GPU)."
+    internal_preset: InternalPreset = Field(
+        "quick", description="internal only: size/steps preset (tiny: tests, quick: CPU demo, full/thorough: GPU)."
     )
     internal_steps: int | None = Field(None, ge=1, description="internal only: training steps (overrides the preset).")
     sds: SDSConfig = Field(default_factory=SDSConfig, description="Timestep schedule and gradient shaping of SDS.")

@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from inpaint3d_core.synthetic.config import MAX_FURNITURE_DEPTH, SyntheticConfig
+from inpaint3d_core.synthetic.config import MAX_FURNITURE_DEPTH, TABLE_HALF_WIDTH, SyntheticConfig
 from inpaint3d_core.synthetic.geometry import Box, Room, Sphere, rotate
+from inpaint3d_core.synthetic.patterns import BRICK, FOLIAGE, NONE, STONE, WOOD, PatternMaterials, PatternShader
 from inpaint3d_core.synthetic.texture import Materials, SurfaceShader
 
 ROOM_FACES = 6
@@ -55,10 +56,12 @@ class SyntheticObject:
     @classmethod
     def from_config(cls, config: SyntheticConfig) -> SyntheticObject:
         rng = seeded_rng(config.seed, 1)
+        base = config.table_height
         if config.object_type == "sphere":
-            return cls("sphere", np.array([0.0, 0.0, config.object_size]), radius=config.object_size)
+            return cls("sphere", np.array([0.0, 0.0, base + config.object_size]), radius=config.object_size)
         half = config.object_size * rng.uniform([0.8, 0.6, 0.8], [1.2, 1.0, 1.3])
-        return cls("box", np.array([0.0, 0.0, half[2]]), half_extents=half, yaw=float(rng.uniform(0.0, np.pi / 2)))
+        center = np.array([0.0, 0.0, base + half[2]])
+        return cls("box", center, half_extents=half, yaw=float(rng.uniform(0.0, np.pi / 2)))
 
 
 @dataclass
@@ -91,6 +94,18 @@ def _furniture(config: SyntheticConfig, rng: np.random.Generator) -> list[Box]:
     return boxes
 
 
+def _structured_kinds(rng: np.random.Generator, n_surfaces: int, object_id: int) -> np.ndarray:
+    """Pattern kind per surface: each wall and the floor drawn from all four, the ceiling wood or
+    stone, furniture wood, stone or brick; the object keeps its noise texture (NONE)."""
+    all_kinds = [BRICK, STONE, WOOD, FOLIAGE]
+    kinds = np.full(n_surfaces, NONE)
+    kinds[:4] = rng.choice(all_kinds, 4)
+    kinds[4] = rng.choice(all_kinds)
+    kinds[5] = rng.choice([WOOD, STONE])
+    kinds[ROOM_FACES:object_id] = rng.choice([WOOD, STONE, BRICK], object_id - ROOM_FACES)
+    return kinds
+
+
 class SyntheticWorld:
     """Geometry and materials of one seeded scene. Surface ids: room faces 0-5, furniture, object last."""
 
@@ -99,12 +114,21 @@ class SyntheticWorld:
         w = config.room_half_width
         self.room = Room(np.array([-w, -w, 0.0]), np.array([w, w, config.room_height]))
         self.furniture = _furniture(config, seeded_rng(config.seed, 0))
+        if config.table_height > 0.0:  # the object's support counts as furniture (after the drawn boxes)
+            half = TABLE_HALF_WIDTH * config.object_size
+            table = Box(np.array([0.0, 0.0, config.table_height / 2]), np.array([half, half, config.table_height / 2]))
+            self.furniture.append(table)
         self.object = SyntheticObject.from_config(config)
         n_surfaces = ROOM_FACES + len(self.furniture) + 1
         self.object_id = n_surfaces - 1
         texture_rng = seeded_rng(config.seed, 3)
         vivid = np.arange(n_surfaces) == self.object_id
-        self.shader = SurfaceShader(texture_rng, Materials.random(texture_rng, n_surfaces, vivid))
+        patterns = None
+        if config.textures == "structured":  # its own stream: the noise textures stay as they were
+            pattern_rng = seeded_rng(config.seed, 5)
+            kinds = _structured_kinds(pattern_rng, n_surfaces, self.object_id)
+            patterns = PatternShader(pattern_rng, PatternMaterials.random(pattern_rng, kinds))
+        self.shader = SurfaceShader(texture_rng, Materials.random(texture_rng, n_surfaces, vivid), patterns)
 
     def is_free(self, point: np.ndarray) -> bool:
         """True when a camera may stand at `point` (inside the room, outside every solid)."""

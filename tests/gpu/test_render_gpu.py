@@ -31,7 +31,7 @@ def test_render_and_evaluate_on_cuda_with_occupancy_sampler(tmp_path, make_synth
         return {}
 
     run_stage(store, StageSpec("inpaint", 1, upstream=("ingest", "poses", "masks")), StageConfig(), fake_inpaint)
-    result = render.run(store, render.Config(n_frames=24, device="cuda"))
+    result = render.run(store, render.Config(n_frames=24, device="cuda", compare="warmup"))
     assert result.summary["compare"] == "warmup"
     record = store.record("render")
     print(f"render timings on {torch.cuda.get_device_name()}: {record.timings}")

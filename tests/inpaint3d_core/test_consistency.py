@@ -18,9 +18,9 @@ def _texture(x, y):
     )
 
 
-def _render_ground(c2w, K):
+def _render_ground(c2w, K, width=SIZE, height=SIZE):
     """Exact render of a textured ground plane z=0; mask = the disk of radius 0.6 at the origin."""
-    ys, xs = np.mgrid[0:SIZE, 0:SIZE] + 0.5
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
     d_cam = np.stack([(xs - K[0, 2]) / K[0, 0], (ys - K[1, 2]) / K[1, 1], np.ones_like(xs)], -1)
     d_world = d_cam @ c2w[:3, :3].T
     t = -c2w[2, 3] / d_world[..., 2]  # z-depth, since d_cam has unit z
@@ -89,3 +89,18 @@ def test_neighbours_and_input_checks():
         multiview_consistency(views[:1])
     blank = [RenderedView(v.rgb, v.depth, v.K, v.c2w, np.zeros_like(v.mask)) for v in views]
     assert multiview_consistency(blank)["photometric_l1"] is None
+
+
+def test_real_size_pair_with_a_large_mask_is_consistent():
+    """1008x567 views whose masks hold > 40k pixels (one 1xN remap map would exceed OpenCV's limit)."""
+    width, height = 1008, 567
+    K = intrinsics(900.0, width, height)
+    views = []
+    for angle in (0.0, 0.15):
+        c2w = look_at(np.array([2.0 * np.cos(angle), 2.0 * np.sin(angle), 1.5]), np.zeros(3))
+        rgb, depth, mask = _render_ground(c2w, K, width, height)
+        views.append(RenderedView(rgb=rgb, depth=depth, K=K, c2w=c2w, mask=mask))
+    assert min(int(v.mask.sum()) for v in views) > 40_000
+    result = multiview_consistency(views, neighbours=1)
+    assert result["coverage"] > 0.9
+    assert result["photometric_l1"] < 0.02

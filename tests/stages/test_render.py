@@ -13,7 +13,7 @@ from stages import render
 
 def test_render_stores_views_path_frames_and_playable_videos(synthetic_store, synthetic_scene, stand_in_field):
     fields = stand_in_field(warmup={"with_object": True})
-    result = render.run(synthetic_store, render.Config(n_frames=5, fps=5, width=32, path="orbit"))
+    result = render.run(synthetic_store, render.Config(n_frames=5, fps=5, width=32, path="orbit", compare="warmup"))
     assert result.summary["compare"] == "warmup" and result.summary["size"] == "32x24"
     n = len(synthetic_scene)
     assert render.rendered_indices(synthetic_store) == list(range(n))
@@ -32,7 +32,15 @@ def test_render_stores_views_path_frames_and_playable_videos(synthetic_store, sy
     assert fields["final"].calls == n + 5 and fields["warmup"].calls == 5
 
 
-def test_without_warmup_field_the_photos_are_the_before(synthetic_store, synthetic_scene, stand_in_field):
+def test_by_default_the_photos_are_the_before(synthetic_store, synthetic_scene, stand_in_field):
+    fields = stand_in_field(warmup={"with_object": True})
+    result = render.run(synthetic_store, render.Config(n_frames=3, keep_frames=False, path="interpolate"))
+    assert result.summary["compare"] == "captured" and fields["warmup"].calls == 0
+    compare = decode_mp4(render.read_videos(synthetic_store)["compare"])
+    assert len(compare) == len(synthetic_scene) and compare[0].shape == (36, 98, 3)
+
+
+def test_without_warmup_field_asking_for_it_names_the_field(synthetic_store, synthetic_scene, stand_in_field):
     stand_in_field(warmup=None)
     result = render.run(synthetic_store, render.Config(n_frames=3, keep_frames=False, path="interpolate"))
     assert result.summary["compare"] == "captured"

@@ -117,7 +117,7 @@ def test_sds_gradient_on_pixels_is_weighted_noise_residual_inside_hole():
     expected = 2 * (1 - alpha_bar) * (eps_hat - eps) * hole
     torch.testing.assert_close(rendered.grad, expected, rtol=1e-4, atol=1e-5)
     assert rendered.grad[hole.expand_as(rendered) == 0].abs().max() == 0
-    assert out.grad_norm == pytest.approx(float(expected.norm()) / 2, rel=1e-4)
+    assert float(out.grad_norm) == pytest.approx(float(expected.norm()) / 2, rel=1e-4)
 
 
 def test_sds_rejects_sizes_the_unet_cannot_take(tiny_prior):

@@ -1,0 +1,38 @@
+"""benchmarks/captures.py: the SPIn-NeRF-shaped capture from the command line."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "captures.py"
+
+
+@pytest.fixture(scope="module")
+def captures():
+    spec = importlib.util.spec_from_file_location("captures_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_spinnerf_writes_the_capture_and_prints_its_numbers(captures, tmp_path):
+    out = tmp_path / "capture"
+    result = CliRunner().invoke(captures.app, ["make-spinnerf", "--size", "cpu", "--seed", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "25 views at 160x90 (10 test, 15 train), seed 2" in result.output
+    assert re.search(r"generation \d+\.\d s \(render", result.output)
+    fraction = float(re.search(r"unseen fraction of the test masks: (\d\.\d+)", result.output).group(1))
+    assert 0.0 < fraction < 1.0
+    assert (out / "poses_bounds.npy").is_file() and len(list((out / "images_4" / "test_unseen").iterdir())) == 10
+    assert "--protocol spinnerf --set ingest.n_gt=10" in result.output
+
+
+def test_make_spinnerf_rejects_an_unknown_size(captures, tmp_path):
+    result = CliRunner().invoke(captures.app, ["make-spinnerf", "--size", "huge", "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2 and "--size" in result.output
+    assert not (tmp_path / "c").exists()
