@@ -12,7 +12,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "inpaint.md"
 
 def test_preset_numbers_in_the_doc_match_the_code():
     text = " ".join(DOC.read_text().split())
-    for name in ("quick", "full"):
+    for name in ("quick", "full", "thorough"):
         match = re.search(rf"`{name}` \(\w+: [^;]*; (\d+) steps, (\d+) of warm-up, (\d+) rays \+ (\d+) hole rays", text)
         assert match, f"docs/inpaint.md no longer states the {name} preset's steps and rays"
         config = preset(name)
