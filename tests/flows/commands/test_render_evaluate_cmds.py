@@ -21,7 +21,7 @@ def evaluated_store(synthetic_store, stand_in_field, monkeypatch, capsys, tmp_pa
     url = synthetic_store.url
     code, out, err = call_cli(monkeypatch, capsys, "render", url, "--frames", "4", "--path", "orbit", "--width", "32")
     assert code == 0, err
-    assert "4 path frames at 32x24" in out and "compare: warmup" in out
+    assert "4 path frames at 32x24" in out and "compare: captured" in out  # auto: the photos
     return synthetic_store
 
 
