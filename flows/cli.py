@@ -1,7 +1,7 @@
 """The `inpaint3d` command line.
 
 Exit codes: 0 success, 2 bad input or usage (the message names the file or option), 1 anything
-else. Stage commands run the stage directly (no Prefect); `run` and `demo` go through the flow.
+else. Stage commands run the stage directly (no Prefect); `run`, `demo` and `batch` go through the flow.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ import sys
 
 import typer
 
+# Every command module imports only typer and the standard library at module level; torch,
+# diffusers, Prefect, OpenCV and zarr are imported inside the command that needs them, so
+# `--help` and argument errors answer at once (tests/flows/test_cli_startup.py keeps it so).
 from flows.commands import (
+    batch_cmd,
     evaluate_cmd,
     export_cmd,
     ingest_cmd,
@@ -19,6 +23,7 @@ from flows.commands import (
     masks_cmd,
     poses_cmd,
     render_cmd,
+    report_cmd,
     run_cmd,
 )
 from inpaint3d_core.errors import InputError
@@ -36,6 +41,8 @@ app.command("render")(render_cmd.render)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("run")(run_cmd.run)
 app.command("demo")(run_cmd.demo)
+app.command("batch")(batch_cmd.batch)
+app.command("report")(report_cmd.report)
 
 
 def main() -> None:

@@ -19,7 +19,6 @@ from typing import Literal
 
 import numpy as np
 import torch
-from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from inpaint3d_core.errors import InputError
 
@@ -52,6 +51,8 @@ def psnr(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -
         if not sel.any():
             raise InputError("metrics: masked PSNR asked for an empty mask")
         p, t = p[0][:, sel], t[0][:, sel]
+    from torchmetrics.functional.image import peak_signal_noise_ratio  # ~5 s: only when scoring
+
     return float(peak_signal_noise_ratio(p, t, data_range=1.0))
 
 
@@ -60,6 +61,8 @@ def ssim(pred: np.ndarray, target: np.ndarray) -> float:
     _check_pair(pred, target)
     if min(pred.shape[:2]) < SSIM_MIN_SIDE:
         raise InputError(f"metrics: SSIM needs images of at least {SSIM_MIN_SIDE} px, got {pred.shape[:2]}")
+    from torchmetrics.functional.image import structural_similarity_index_measure
+
     return float(structural_similarity_index_measure(to_tensor(pred), to_tensor(target), data_range=1.0))
 
 

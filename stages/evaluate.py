@@ -23,9 +23,9 @@ from pydantic import Field
 
 from inpaint3d_core.consistency import RenderedView, multiview_consistency
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.media import colorize_depth, overlay_mask
+from inpaint3d_core.media import colorize_depth, depth_limits
 from inpaint3d_core.metrics import LpipsNet, load_lpips, mean_scores, score_view
-from inpaint3d_core.report import ReportContent, Still, plot_losses, plot_per_view, render_html
+from inpaint3d_core.report import METRICS, ReportContent, ViewPictures, plot_losses, plot_per_view, render_html
 from inpaint3d_core.scene import PosedViews, load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, read_bytes, write_bytes
@@ -108,20 +108,98 @@ def consistency_of(views: PosedViews, renders: dict[int, dict], masks: list[np.n
     return result
 
 
-def _stills(views: PosedViews, indices: list[int], renders: dict[int, dict], masks, count: int) -> list[Still]:
+def _picks(indices: list[int], count: int) -> list[int]:
+    """`count` views spread evenly over `indices` (the first one is the report's large picture)."""
     if count == 0 or not indices:
         return []
-    picks = [indices[k] for k in np.unique(np.linspace(0, len(indices) - 1, count).round().astype(int))]
-    stills = []
+    return [indices[k] for k in np.unique(np.linspace(0, len(indices) - 1, count).round().astype(int))]
+
+
+def _inpaint_view_arrays(store: SceneStore, key: str) -> dict[int, np.ndarray]:
+    """The inpaint stage's per-view arrays `key/<view>` (sds_regions, depth_targets), if it stored any."""
+    if store.record("inpaint") is None:
+        return {}
+    group = store.read("inpaint")
+    if key not in set(group.group_keys()):
+        return {}
+    return {int(name): np.asarray(group[key][name][...]) for name in group[key].array_keys()}
+
+
+def _report_views(
+    views: PosedViews,
+    picks: list[int],
+    renders: dict[int, dict],
+    regions: list[np.ndarray],
+    store: SceneStore,
+    sds_regions: dict[int, np.ndarray],
+) -> list[ViewPictures]:
+    """Before/after pictures of the picked views, with what the inpaint stage generated there."""
+    depth_targets = _inpaint_view_arrays(store, "depth_targets")
+    out = []
     for i in picks:
-        r = renders[i]
-        images = [("captured + mask", overlay_mask(views.image(i), masks[i])), ("inpainted render", r["rgb"])]
-        gt = views.gt_image(i)
-        if gt is not None:
-            images.append(("ground truth", gt))
-        images.append(("rendered depth", colorize_depth(r["depth"], r["acc"])))
-        stills.append(Still(f"{views.views[i].name} ({views.views[i].role})", images))
-    return stills
+        r, region = renders[i], regions[i] > 0
+        limits = depth_limits([r["depth"]], [r["acc"] >= 0.5])
+        target = None
+        if i in depth_targets:
+            # the target inside the region over the (dimmed) rendered depth around it, on one colour scale
+            around = (colorize_depth(r["depth"], r["acc"], limits) * 0.4).astype(np.uint8)
+            inside = colorize_depth(depth_targets[i], None, limits)
+            target = np.where(region[..., None], inside, around)
+        out.append(
+            ViewPictures(
+                name=views.views[i].name,
+                role=views.views[i].role,
+                before=views.image(i),
+                region=region,
+                after=r["rgb"],
+                ground_truth=views.gt_image(i),
+                depth=colorize_depth(r["depth"], r["acc"], limits),
+                depth_target=target,
+                sds_region=sds_regions[i] > 0 if i in sds_regions else None,
+            )
+        )
+    return out
+
+
+def _view_rows(
+    views: PosedViews,
+    renders: dict[int, dict],
+    regions: list[np.ndarray],
+    per_view: list[dict],
+    consistency: dict | None,
+    sds_regions: dict[int, np.ndarray],
+) -> list[dict]:
+    """One row per rendered view: its region, what SDS painted there, its scores where it has them."""
+    scored = {v["view"]: v for v in per_view}
+    l1 = {e["view"]: e.get("photometric_l1") for e in (consistency or {}).get("per_view", [])}
+    rows = []
+    for i, r in renders.items():
+        region = regions[i] > 0
+        area = int(region.sum())
+        row = {
+            "view": views.views[i].name,
+            "role": views.views[i].role,
+            "region % of image": 100.0 * area / region.size,
+            "opaque % of region": 100.0 * float((r["acc"][region] >= 0.5).mean()) if area else None,
+        }
+        if i in sds_regions and area:
+            row["SDS-painted % of region"] = 100.0 * float((sds_regions[i] > 0).sum()) / area
+        for region_name in ("masked", "bbox", "full"):
+            for metric in METRICS:
+                value = scored.get(i, {}).get(region_name, {}).get(metric)
+                if value is not None:
+                    row[f"{region_name} {metric}"] = value
+        row["consistency L1"] = l1.get(i)
+        rows.append(row)
+    return _same_columns(rows)
+
+
+def _same_columns(rows: list[dict]) -> list[dict]:
+    """Every row with the union of the columns (in first-seen order), None where a view has no value."""
+    cols: list[str] = []
+    for row in rows:
+        cols += [c for c in row if c not in cols]
+    return [{c: row.get(c) for c in cols} for row in rows]
 
 
 def _training_losses(store: SceneStore) -> dict[str, np.ndarray]:
@@ -146,15 +224,15 @@ def _compute(ctx: StageContext, config: Config) -> dict:
 
     notes = []
     lpips, reason = load_lpips(config.lpips_net) if config.lpips else (None, "LPIPS not requested")
-    if lpips is None:
-        notes.append(reason)
     per_view = score_views(views, scored, renders, raw_masks, lpips)
     if not per_view:
-        notes.append(f"no ground truth for the {scored_mode} views: image metrics not computed")
+        notes.append(_no_ground_truth_note(scored_mode, scored))
+    elif lpips is None:
+        notes.append(reason)
     mean = mean_scores(per_view)
     consistency = consistency_of(views, renders, dilated, config)
     if consistency is None:
-        notes.append("consistency not computed: fewer than two rendered views have a mask")
+        notes.append("consistency not computed: fewer than two rendered views have a region")
 
     inpaint_record = store.record("inpaint")
     method = str(inpaint_record.config.get("method", "unknown")) if inpaint_record else "unknown"
@@ -174,35 +252,75 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     ctx.group.attrs["metrics"] = metrics
 
     plots = {}
+    losses_png = plot_losses(_training_losses(store))
+    if losses_png is not None:
+        plots["training_losses"] = losses_png
     for metric in ("psnr", "ssim"):
         png = plot_per_view(per_view, metric)
         if png is not None:
             plots[f"{metric}_per_view"] = png
-    losses_png = plot_losses(_training_losses(store))
-    if losses_png is not None:
-        plots["training_losses"] = losses_png
     plot_group = ctx.group.require_group("plots")
     for name, png in plots.items():
         write_bytes(plot_group, f"{name}.png", png)
 
+    shown = [i for i in (scored or rendered) if dilated[i].any()] or (scored or rendered)
+    sds_regions = _inpaint_view_arrays(store, "sds_regions")
     content = ReportContent(
         title=f"inpaint3d report: {store.url}",
-        summary={
-            "method": method,
-            "scored views": f"{len(per_view)} ({scored_mode})",
-            "rendered views": len(rendered),
-            **{f"task: {k}" if k != "task" else "task": _task_value(v) for k, v in task.items() if v is not None},
-        },
+        summary=_summary(inpaint_record, metrics, len(rendered)),
+        headline=_headline_cards(metrics),
         mean_metrics=mean,
         per_view=per_view,
         consistency=consistency,
         notes=notes,
-        stills=task_stills + _stills(views, scored or rendered, renders, raw_masks, config.stills),
+        views=_report_views(views, _picks(shown, config.stills), renders, dilated, store, sds_regions),
+        view_rows=_view_rows(views, renders, dilated, per_view, consistency, sds_regions),
+        stills=task_stills,
         videos=read_videos(store),
         plots=plots,
     )
     write_bytes(ctx.group, REPORT_KEY, render_html(content).encode("utf-8"))
     return headline(metrics)
+
+
+def _no_ground_truth_note(mode: str, scored: list[int]) -> str:
+    if mode == "test" and not scored:
+        return "this capture has no test views (photographed without the object): image metrics not computed"
+    return (
+        "no ground-truth photo of the scene without the object: PSNR, SSIM and LPIPS are not computed; "
+        "judge the result by the pictures and the multi-view consistency"
+    )
+
+
+def _summary(inpaint_record, metrics: dict, rendered: int) -> dict[str, str]:
+    """The settings behind the result and the task's numbers, as short text."""
+    config = inpaint_record.config if inpaint_record is not None else {}
+    out = {"method": metrics["method"]}
+    for key in ("preset", "prior", "steps_scale", "sds_region"):
+        if key in config:
+            out[key.replace("_", " ")] = str(config[key])
+    out["rendered views"] = str(rendered)
+    if metrics["per_view"]:
+        out["views scored against ground truth"] = f"{len(metrics['per_view'])} ({metrics['scored_views']} views)"
+    for k, v in metrics["task"].items():
+        if v is not None:
+            out["task" if k == "task" else f"task: {k}"] = _task_value(v)
+    return out
+
+
+def _headline_cards(metrics: dict) -> list[tuple[str, str, str]]:
+    """The two or three numbers a user looks at first, each with its meaning."""
+    cards = []
+    masked = metrics["mean"].get("masked", {})
+    if "psnr" in masked:
+        cards.append(("region PSNR vs ground truth", f"{masked['psnr']:.2f} dB", "higher is better"))
+    l1 = (metrics["consistency"] or {}).get("photometric_l1")
+    if l1 is not None:
+        cards.append(("multi-view consistency L1", f"{l1:.4f}", "lower is better: the views agree"))
+    coverage = (metrics["task"] or {}).get("opacity_coverage")
+    if coverage is not None:
+        cards.append(("region rendered opaque", f"{100 * coverage:.1f}%", "100% = no see-through holes"))
+    return cards
 
 
 def headline(metrics: dict) -> dict:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from flows.commands.inspect_cmd import open_existing_store
-from flows.commands.options import stage_config
-from inpaint3d_core.report import metrics_rows
-from inpaint3d_core.store import SceneStore
-from stages import evaluate as evaluate_stage
+from flows.commands.options import stage_config, with_overrides
+
+if TYPE_CHECKING:
+    from inpaint3d_core.store import SceneStore
 
 
 def evaluate(
@@ -26,17 +25,16 @@ def evaluate(
         None, "--report-out", help="Folder to write report.html, metrics.json and the plots into."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON instead of a table."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Any field of the evaluate config, FIELD=VALUE (YAML value; repeatable)."
+    ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Metrics against ground truth (full image, mask bounding box), multi-view consistency, report."""
-    config = stage_config(
-        "evaluate",
-        evaluate_stage.Config,
-        scored_views=scored_views,
-        neighbours=neighbours,
-        lpips=lpips,
-        lpips_net=lpips_net,
-    )
+    from stages import evaluate as evaluate_stage
+
+    options = dict(scored_views=scored_views, neighbours=neighbours, lpips=lpips, lpips_net=lpips_net)
+    config = stage_config("evaluate", evaluate_stage.Config, **with_overrides("evaluate", options, overrides))
     scene = open_existing_store(store)
     evaluate_stage.run(scene, config, force=force)
     metrics = evaluate_stage.read_metrics(scene)
@@ -51,6 +49,11 @@ def evaluate(
 
 def print_metrics(metrics: dict, title: str) -> None:
     """The headline table (mean over the scored views) and the notes, with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from inpaint3d_core.report import metrics_rows
+
     table = Table(title=title)
     for col in ("region", "metric", "mean"):
         table.add_column(col, justify="right" if col == "mean" else "left")
@@ -58,13 +61,18 @@ def print_metrics(metrics: dict, title: str) -> None:
         table.add_row(region, name, "n/a" if value is None else f"{value:.4f}")
     console = Console()
     console.print(table)
-    console.print(f"scored views: {len(metrics['per_view'])} ({metrics['scored_views']})")
+    if metrics["per_view"]:
+        console.print(
+            f"views scored against ground truth: {len(metrics['per_view'])} ({metrics['scored_views']} views)"
+        )
     for note in metrics["notes"]:
         console.print(f"note: {note}", style="yellow")
 
 
 def export_report(store: SceneStore, out: Path) -> Path:
     """`out/report.html` (self-contained), `out/metrics.json` and `out/plots/<name>.png`."""
+    from stages import evaluate as evaluate_stage
+
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_bytes(evaluate_stage.read_report(store))
     (out / "metrics.json").write_text(json.dumps(evaluate_stage.read_metrics(store), indent=2))

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
 from flows.commands.evaluate_cmd import export_report
 from flows.commands.inspect_cmd import open_existing_store
 from flows.commands.masks_cmd import export_masks
 from flows.commands.render_cmd import export_frames, export_ply, export_videos
-from inpaint3d_core.io.colmap_model import N_DIST, CameraSet, SparseCloud, write_model
-from inpaint3d_core.io.images import write_image
-from inpaint3d_core.io.transforms_json import TransformsFrame, write_transforms
-from inpaint3d_core.scene import load_posed_views, load_sparse_points
-from inpaint3d_core.store import SceneStore
+from inpaint3d_core.errors import InputError
+
+if TYPE_CHECKING:
+    from inpaint3d_core.store import SceneStore
 
 
 class ExportFormat(StrEnum):
     transforms = "transforms"
+    nerfstudio = "nerfstudio"
+    nerfstudio_inpainted = "nerfstudio-inpainted"
     colmap = "colmap"
     video = "video"
     frames = "frames"
@@ -30,7 +31,11 @@ class ExportFormat(StrEnum):
 
 
 def export_transforms(store: SceneStore, out: Path) -> Path:
-    """nerfstudio/instant-ngp transforms.json in the capture's own coordinates (normalisation undone)."""
+    """Cameras only: a transforms.json in the capture's own coordinates (normalisation undone) whose
+    file_path names each view's source file; `--format nerfstudio` writes a dataset to train on."""
+    from inpaint3d_core.io.transforms_json import TransformsFrame, write_transforms
+    from inpaint3d_core.scene import load_posed_views
+
     views = load_posed_views(store)
     c2w = views.normalization.invert_c2w(views.cameras.c2w)
     frames = [
@@ -55,6 +60,12 @@ def export_colmap(store: SceneStore, out: Path) -> Path:
     one PINHOLE camera per registered view, capture coordinates, the sparse points with one
     projected observation per track view) and `images/<name>.png` (the images the poses refer to,
     i.e. undistorted ones when the poses stage undistorted)."""
+    import numpy as np
+
+    from inpaint3d_core.io.colmap_model import N_DIST, CameraSet, SparseCloud, write_model
+    from inpaint3d_core.io.images import write_image
+    from inpaint3d_core.scene import load_posed_views, load_sparse_points
+
     views = load_posed_views(store)
     cloud = load_sparse_points(store)
     keep = views.registered
@@ -78,8 +89,46 @@ def export_colmap(store: SceneStore, out: Path) -> Path:
     return out
 
 
+def export_nerfstudio(store: SceneStore, out: Path) -> Path:
+    """A nerfstudio dataset of the captured training views: `out/images/`, `out/masks/` (0 = the
+    region to generate, which nerfstudio then ignores) and `out/transforms.json`."""
+    from inpaint3d_core.io.nerfstudio_export import write_nerfstudio_dataset
+    from inpaint3d_core.scene import load_masks, load_posed_views
+
+    views = load_posed_views(store)
+    return write_nerfstudio_dataset(
+        out,
+        views,
+        views.indices(role="train"),
+        views.image,
+        load_masks(store, dilated=True),
+        description=f"captured training views of {store.url}; masks: 0 = the region inpaint3d generates",
+    )
+
+
+def export_nerfstudio_inpainted(store: SceneStore, out: Path) -> Path:
+    """A nerfstudio dataset of the inpainted result: the render stage's renders at the input
+    cameras as the images (no masks: every pixel is now the edited scene)."""
+    from inpaint3d_core.io.nerfstudio_export import write_nerfstudio_dataset
+    from inpaint3d_core.scene import load_posed_views
+    from stages import render as render_stage
+
+    if store.record(render_stage.SPEC.name) is None:
+        raise InputError(f"{store.url}: nothing rendered yet; run `inpaint3d render {store.url}` first")
+    views = load_posed_views(store)
+    return write_nerfstudio_dataset(
+        out,
+        views,
+        render_stage.rendered_indices(store),
+        lambda i: render_stage.read_view_render(store, i)["rgb"],
+        description=f"inpainted renders of {store.url} at its input cameras",
+    )
+
+
 EXPORTERS = {
     ExportFormat.transforms: export_transforms,
+    ExportFormat.nerfstudio: export_nerfstudio,
+    ExportFormat.nerfstudio_inpainted: export_nerfstudio_inpainted,
     ExportFormat.colmap: export_colmap,
     ExportFormat.video: export_videos,
     ExportFormat.frames: export_frames,

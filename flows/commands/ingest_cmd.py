@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from flows.commands.options import stage_config
-from inpaint3d_core.store import SceneStore
-from stages import ingest as ingest_stage
+from flows.commands.options import stage_config, with_overrides
 
 
 def ingest(
@@ -20,10 +18,14 @@ def ingest(
     min_views: int = typer.Option(3, help="Fewer usable views than this is an error."),
     protocol: str = typer.Option("none", help="none, or spinnerf (first --n-gt images are test views)."),
     n_gt: int = typer.Option(40, help="SPIn-NeRF protocol: number of test views."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Any field of this stage's config, FIELD=VALUE (YAML value; repeatable)."
+    ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Decode, orient and (optionally) downscale a capture; unreadable files are skipped and listed."""
     config = _config(
+        overrides,
         capture=capture,
         layout=layout,
         max_side=max_side,
@@ -34,6 +36,9 @@ def ingest(
         protocol=protocol,
         n_gt=n_gt,
     )
+    from inpaint3d_core.store import SceneStore
+    from stages import ingest as ingest_stage
+
     result = ingest_stage.run(SceneStore(store), config, force=force)
     summary = result.summary
     state = "up to date" if result.skipped else f"done in {result.seconds:.1f} s"
@@ -43,6 +48,8 @@ def ingest(
     )
 
 
-def _config(**options) -> ingest_stage.Config:
-    """Options as a typed stage config; an invalid choice is a usage error naming the option."""
-    return stage_config("ingest", ingest_stage.Config, **options)
+def _config(overrides: list[str], **options):
+    """Options (and `--set` items) as a typed stage config; an invalid choice is a usage error naming the option."""
+    from stages import ingest as ingest_stage
+
+    return stage_config("ingest", ingest_stage.Config, **with_overrides("ingest", options, overrides))

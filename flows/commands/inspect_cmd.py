@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from inpaint3d_core.stage import stage_status
-from inpaint3d_core.store import SceneStore
-from stages.pipeline import PIPELINE
+if TYPE_CHECKING:
+    from inpaint3d_core.store import SceneStore
 
 
 def describe_store(store: SceneStore) -> dict:
     """One record per pipeline stage: status, fingerprint, config, timings, summary."""
+    from inpaint3d_core.stage import stage_status
+    from stages.pipeline import PIPELINE
+
     stages = {}
     for module in PIPELINE:
         spec = module.SPEC
@@ -36,6 +37,9 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Describe every stage of a scene store."""
+    from rich.console import Console
+    from rich.table import Table
+
     info = describe_store(open_existing_store(store))
     if as_json:
         typer.echo(json.dumps(info, indent=2))
@@ -62,6 +66,7 @@ def open_existing_store(url: str) -> SceneStore:
     import fsspec
 
     from inpaint3d_core.errors import InputError
+    from inpaint3d_core.store import SceneStore
 
     fs, path = fsspec.core.url_to_fs(url)
     if not fs.exists(f"{path.rstrip('/')}/zarr.json"):

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
 from pydantic import ValidationError
 
 from flows.commands.inspect_cmd import open_existing_store
+from flows.commands.options import with_overrides
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.store import SceneStore, read_bytes
-from stages import masks as masks_stage
+
+if TYPE_CHECKING:
+    from inpaint3d_core.store import SceneStore
+    from stages.masks import Config as MasksConfig
 
 
 def _floats(text: str, count: int, option: str) -> tuple[float, ...]:
@@ -75,8 +78,11 @@ def masks_config(
     coordinates: str = "capture",
     dilate_px: int | None = None,
     mask_threshold: int | None = None,
-) -> masks_stage.Config:
+    overrides: list[str] | None = None,
+) -> MasksConfig:
     """Command-line values -> the masks stage config (shared by `inpaint3d masks` and `inpaint3d run`)."""
+    from stages import masks as masks_stage
+
     values: dict[str, Any] = read_prompt_file(prompt_file) if prompt_file else {}
     prompts = {p["view"]: dict(p) for p in values.pop("prompts", [])}
     for text in points or []:
@@ -86,7 +92,7 @@ def masks_config(
         entry["labels"] = [*entry.get("labels", []), label]
     for text in boxes or []:
         view, _, coords = text.partition(":")
-        prompts.setdefault(view, {"view": view})["box"] = _floats(coords, 4, "--box")
+        prompts.setdefault(view, {"view": view})["box"] = _floats(coords, 4, "--sam-box")
     options = {
         "method": method,
         "mask_dir": mask_dir,
@@ -102,6 +108,7 @@ def masks_config(
     values.update({k: v for k, v in options.items() if v not in (None, ())})
     if prompts:
         values["prompts"] = list(prompts.values())
+    values = with_overrides("masks", values, overrides or [])
     try:
         return masks_stage.Config(**values)
     except ValidationError as exc:
@@ -121,6 +128,9 @@ def contact_sheet_path(store_url: str) -> Path | None:
 
 
 def write_contact_sheet(store: SceneStore, out: Path) -> Path:
+    from inpaint3d_core.store import read_bytes
+    from stages import masks as masks_stage
+
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(read_bytes(store.read(masks_stage.MASKS), masks_stage.CONTACT_SHEET_KEY))
     return out
@@ -135,21 +145,28 @@ def masks(
     ),
     sam_checkpoint: str | None = typer.Option(None, "--sam-checkpoint", help="SAM checkpoint (.pth/.safetensors)."),
     sam_model: str = typer.Option("auto", "--sam-model", help="auto, vit_b, vit_l or vit_h."),
-    prompt_file: str | None = typer.Option(None, "--prompt", help="JSON/YAML file with SAM prompts per view."),
-    points: list[str] = typer.Option([], "--point", help="SAM click VIEW:X,Y (object) or VIEW:X,Y:0 (background)."),
-    boxes: list[str] = typer.Option([], "--box", help="SAM box VIEW:X0,Y0,X1,Y1."),
+    prompt_file: str | None = typer.Option(None, "--sam-prompt", help="JSON/YAML file with SAM prompts per view."),
+    points: list[str] = typer.Option(
+        [], "--sam-point", "--point", help="SAM click VIEW:X,Y (object) or VIEW:X,Y:0 (background)."
+    ),
+    boxes: list[str] = typer.Option([], "--sam-box", help="SAM box VIEW:X0,Y0,X1,Y1 (2D, in one view's pixels)."),
     sphere: str | None = typer.Option(None, "--sphere", help="3D sphere X,Y,Z,R (see --coordinates)."),
     box: str | None = typer.Option(None, "--box-3d", help="3D box X,Y,Z,SX,SY,SZ (centre, side lengths)."),
     coordinates: str = typer.Option("capture", help="Frame of --sphere/--box-3d: capture or normalized."),
     dilate_px: int | None = typer.Option(None, "--dilate", help="Dilation of the stored masks in pixels."),
     mask_threshold: int | None = typer.Option(None, "--mask-threshold", help="Grey level that counts as masked."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Any field of the masks config, FIELD=VALUE (YAML value; repeatable)."
+    ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Masks of the region to generate for every view; writes a contact sheet beside the store."""
     config = masks_config(
         method, mask_dir, reference_masks, sam_checkpoint, sam_model, prompt_file, points, boxes, sphere, box,
-        coordinates, dilate_px, mask_threshold,
+        coordinates, dilate_px, mask_threshold, overrides,
     )  # fmt: skip
+    from stages import masks as masks_stage
+
     scene = open_existing_store(store)
     result = masks_stage.run(scene, config, force=force)
     s = result.summary

@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 
 from flows.commands.inspect_cmd import open_existing_store
-from flows.commands.options import stage_config
-from stages import poses as poses_stage
+from flows.commands.options import stage_config, with_overrides
 
 
 def poses(
@@ -23,10 +22,14 @@ def poses(
         "auto", help="Sequential matching also pairs views 2^k apart: auto (only if needed), on or off."
     ),
     min_registered_fraction: float = typer.Option(0.5, help="Fail when fewer views than this fraction register."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Any field of this stage's config, FIELD=VALUE (YAML value; repeatable)."
+    ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Calibrated, normalised cameras and sparse points for every ingested view."""
     config = _config(
+        overrides,
         source=source,
         matcher=matcher,
         mapper=mapper,
@@ -38,6 +41,8 @@ def poses(
         sequential_quadratic=sequential_quadratic,
         min_registered_fraction=min_registered_fraction,
     )
+    from stages import poses as poses_stage
+
     result = poses_stage.run(open_existing_store(store), config, force=force)
     summary = result.summary
     state = "up to date" if result.skipped else f"done in {result.seconds:.1f} s"
@@ -49,6 +54,8 @@ def poses(
         typer.echo("without poses: " + ", ".join(summary["unregistered"]))
 
 
-def _config(**options) -> poses_stage.Config:
-    """Options as a typed stage config; an invalid choice is a usage error naming the option."""
-    return stage_config("poses", poses_stage.Config, **options)
+def _config(overrides: list[str], **options):
+    """Options (and `--set` items) as a typed stage config; an invalid choice is a usage error naming the option."""
+    from stages import poses as poses_stage
+
+    return stage_config("poses", poses_stage.Config, **with_overrides("poses", options, overrides))

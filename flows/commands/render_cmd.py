@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
 from flows.commands.inspect_cmd import open_existing_store
-from flows.commands.options import stage_config
+from flows.commands.options import stage_config, with_overrides
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.media import write_png_frames
-from inpaint3d_core.pointcloud import unproject_depth, voxel_merge, write_ply
-from inpaint3d_core.scene import load_posed_views
-from inpaint3d_core.store import SceneStore, read_views
-from stages import render as render_stage
+
+if TYPE_CHECKING:
+    from inpaint3d_core.store import SceneStore
 
 
 def render(
@@ -26,20 +24,18 @@ def render(
     compare: str = typer.Option("auto", help="Before/after video: auto, warmup, captured or none."),
     keep_frames: bool = typer.Option(True, help="Store the path frames losslessly (for --format frames)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Any field of the render config, FIELD=VALUE (YAML value; repeatable)."
+    ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Render the inpainted scene at the input cameras and along a smooth camera path."""
-    config = stage_config(
-        "render",
-        render_stage.Config,
-        path=path,
-        n_frames=frames,
-        fps=fps,
-        width=width,
-        compare=compare,
-        keep_frames=keep_frames,
-        device=device,
+    from stages import render as render_stage
+
+    options = dict(
+        path=path, n_frames=frames, fps=fps, width=width, compare=compare, keep_frames=keep_frames, device=device
     )
+    config = stage_config("render", render_stage.Config, **with_overrides("render", options, overrides))
     result = render_stage.run(open_existing_store(store), config, force=force)
     s = result.summary
     state = "up to date" if result.skipped else f"done in {result.seconds:.1f} s"
@@ -53,6 +49,8 @@ def render(
 # ---------------------------------------------------------------------- exporters
 def export_videos(store: SceneStore, out: Path) -> Path:
     """Every stored video as `out/<name>.mp4`."""
+    from stages import render as render_stage
+
     out.mkdir(parents=True, exist_ok=True)
     for name, payload in render_stage.read_videos(store).items():
         (out / f"{name}.mp4").write_bytes(payload)
@@ -61,6 +59,10 @@ def export_videos(store: SceneStore, out: Path) -> Path:
 
 def export_frames(store: SceneStore, out: Path) -> Path:
     """The camera path's frames as PNG: `out/rgb/rgb_00000.png`, `out/depth/depth_00000.png`, ..."""
+    from inpaint3d_core.media import write_png_frames
+    from inpaint3d_core.store import read_views
+    from stages import render as render_stage
+
     group = store.read(render_stage.SPEC.name)
     if "frames" not in set(group.group_keys()):
         raise InputError(
@@ -75,6 +77,12 @@ def export_ply(store: SceneStore, out: Path, voxel: float = 0.004) -> Path:
     """The inpainted field's visible surface as a coloured point cloud (PLY, capture coordinates):
     every rendered input view's opaque pixels unprojected along their rendered depth, merged on a
     voxel grid of `voxel` normalised-scene units (the scene spans about [-1, 1])."""
+    import numpy as np
+
+    from inpaint3d_core.pointcloud import unproject_depth, voxel_merge, write_ply
+    from inpaint3d_core.scene import load_posed_views
+    from stages import render as render_stage
+
     views = load_posed_views(store)
     xyz_parts, rgb_parts = [], []
     for i in render_stage.rendered_indices(store):

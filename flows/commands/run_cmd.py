@@ -13,32 +13,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import typer
-import yaml
-from rich.console import Console
-from rich.table import Table
 
-from flows.job import default_pipeline_refs, load_job_file, merge_job_values
+from flows.commands.options import parse_overrides
 from flows.settings import drop_empty_api_url, local_prefect_settings
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.tasks import apply_task, task_pipeline
 
 DemoPreset = Literal["quick", "full"]
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """`--set STAGE.FIELD=VALUE` options as job values (VALUE read as YAML: 3, 0.5, true, [1, 2])."""
-    values: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        stage, dot, field = key.strip().partition(".")
-        if not sep or not dot or not stage or not field:
-            raise InputError(f"--set {item!r}: expected STAGE.FIELD=VALUE, e.g. --set inpaint.preset=full")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise InputError(f"--set {item!r}: the value is not valid YAML ({exc})") from exc
-        values.setdefault(stage, {})[field] = value
-    return values
 
 
 def run_pipeline(
@@ -60,6 +40,9 @@ def run_pipeline(
 
 
 def print_result(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"{result['name']}: {result['store']}")
     for column in ("stage", "outcome", "seconds", "fingerprint"):
         table.add_column(column)
@@ -119,8 +102,10 @@ def run(
     sam_checkpoint: str | None = typer.Option(None, "--sam-checkpoint", help="Masks: SAM checkpoint file."),
     sam_model: str | None = typer.Option(None, "--sam-model", help="Masks: auto, vit_b, vit_l or vit_h."),
     prompt_file: str | None = typer.Option(None, "--sam-prompt", help="Masks: JSON/YAML file of SAM prompts per view."),
-    points: list[str] = typer.Option([], "--point", help="Masks: SAM click VIEW:X,Y (object) or VIEW:X,Y:0."),
-    boxes: list[str] = typer.Option([], "--box", help="Masks: SAM box VIEW:X0,Y0,X1,Y1."),
+    points: list[str] = typer.Option(
+        [], "--sam-point", "--point", help="Masks: SAM click VIEW:X,Y (object) or VIEW:X,Y:0."
+    ),
+    boxes: list[str] = typer.Option([], "--sam-box", help="Masks: SAM box VIEW:X0,Y0,X1,Y1 (2D, one view's pixels)."),
     sphere: str | None = typer.Option(None, "--sphere", help="Masks: 3D sphere X,Y,Z,R."),
     box: str | None = typer.Option(None, "--box-3d", help="Masks: 3D box X,Y,Z,SX,SY,SZ."),
     coordinates: str | None = typer.Option(None, "--coordinates", help="Masks: frame of --sphere/--box-3d."),
@@ -130,12 +115,14 @@ def run(
     prior_model: str | None = typer.Option(
         None, "--prior-model", help="Inpaint: diffusers inpainting model folder/id."
     ),
-    prompt: str | None = typer.Option(None, "--prompt", help="Inpaint: text prompt (stable_diffusion only)."),
+    prompt: str | None = typer.Option(
+        None, "--text-prompt", "--prompt", help="Inpaint: text prompt (stable_diffusion only)."
+    ),
     negative_prompt: str | None = typer.Option(None, "--negative-prompt", help="Inpaint: negative prompt."),
     guidance_scale: float | None = typer.Option(None, "--guidance-scale", help="Inpaint: classifier-free guidance."),
     steps_scale: float | None = typer.Option(None, "--steps-scale", help="Inpaint: multiply every step count."),
     task: str | None = typer.Option(
-        None, "--task", help="Edit: removal (default), completion, replacement (with --prompt) or expansion."
+        None, "--task", help="Edit: removal (default), completion, replacement (with --text-prompt) or expansion."
     ),
     expand_cameras: str | None = typer.Option(
         None, "--expand-cameras", help="Expansion: virtual cameras wider, extend (past the path's ends) or both."
@@ -158,6 +145,9 @@ def run(
     Precedence: job file < --preset/--protocol < mask and prior options < --set; --task then fills
     in what the task implies and was not given (replacement: the stable_diffusion prior).
     """
+    from flows.job import default_pipeline_refs, load_job_file, merge_job_values
+    from inpaint3d_core.tasks import apply_task, task_pipeline
+
     masks = mask_values(
         mask_method=mask_method, mask_dir=mask_dir, reference_masks=reference_masks, sam_checkpoint=sam_checkpoint,
         sam_model=sam_model, prompt_file=prompt_file, points=points, boxes=boxes, sphere=sphere, box=box,
@@ -195,6 +185,7 @@ def run_demo(
 
     job: extra job values (over `preset`); scene: SyntheticConfig overrides (tests shrink the scene).
     """
+    from flows.job import merge_job_values
     from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_capture
 
     capture = out / "capture"

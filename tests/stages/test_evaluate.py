@@ -40,9 +40,22 @@ def test_report_and_plots_are_stored(synthetic_store, synthetic_scene, stand_in_
     _render_with(synthetic_store, stand_in_field, noise=0.01)
     evaluate.run(synthetic_store, evaluate.Config(stills=2))
     page = evaluate.read_report(synthetic_store).decode()
-    assert page.count("data:video/mp4;base64,") == 3 and page.count("<h3>") == 2
-    assert "LPIPS unavailable" in page
+    assert page.count("data:video/mp4;base64,") == 3 and page.count("<div class='view'>") == 2
+    for section in ("summary", "before-after", "generated", "metrics", "per-view", "losses", "videos"):
+        assert f"<section id='{section}'>" in page, section
+    assert "LPIPS unavailable" in page and "ground truth" in page and "views scored against ground truth" in page
+    assert page.count("<tr><td>view_") == len(synthetic_scene)  # the per-view table: every rendered view
     assert {"psnr_per_view.png", "ssim_per_view.png"} <= set(evaluate.read_plots(synthetic_store))
+
+
+def test_a_capture_without_ground_truth_says_so_once(synthetic_store, stand_in_field, offline_torch_home):
+    zarr.open_group(synthetic_store.url, path="ingest", mode="a", zarr_format=3).__delitem__("gt_images")
+    _render_with(synthetic_store, stand_in_field, noise=0.01)
+    evaluate.run(synthetic_store, evaluate.Config(stills=1))
+    metrics = evaluate.read_metrics(synthetic_store)
+    assert metrics["per_view"] == [] and len(metrics["notes"]) == 1 and "no ground-truth photo" in metrics["notes"][0]
+    page = evaluate.read_report(synthetic_store).decode()
+    assert "views scored" not in page and "LPIPS unavailable" not in page and "multi-view consistency L1" in page
 
 
 def test_auto_scores_only_held_out_test_views(synthetic_store, synthetic_scene, stand_in_field, offline_torch_home):

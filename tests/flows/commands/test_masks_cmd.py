@@ -68,3 +68,21 @@ def test_missing_sam_checkpoint_is_exit_2(monkeypatch, capsys, synthetic_store, 
         "--point", "0:20,15",
     )  # fmt: skip
     assert code == 2 and "sam_vit_h.pth" in err and "segment-anything" in err
+
+
+def test_set_reaches_any_field_and_the_sam_options_have_one_name_scheme(
+    monkeypatch, capsys, synthetic_store, synthetic_scene
+):
+    obj = synthetic_scene.object
+    sphere = ",".join(str(v) for v in (*obj.center, obj.radius))
+    code, _, err = call_cli(
+        monkeypatch, capsys, "masks", synthetic_store.url, "--sphere", sphere, "--set", "dilate_px=2"
+    )
+    assert code == 0, err
+    assert synthetic_store.record("masks").config["dilate_px"] == 2
+    code, _, err = call_cli(monkeypatch, capsys, "masks", synthetic_store.url, "--set", "render.n_frames=3")
+    assert code == 2 and "inpaint3d masks" in err
+    code, _, err = call_cli(monkeypatch, capsys, "masks", synthetic_store.url, "--box", "v:1,2,3,4")
+    assert code == 2  # the 2D SAM box is --sam-box now; --box no longer collides with --box-3d
+    config = masks_config(sam_checkpoint="sam.pth", boxes=["IMG_2:1,2,30,40"], overrides=["sam_model=vit_b"])
+    assert config.sam_model == "vit_b" and config.prompts[0].box == (1, 2, 30, 40)

@@ -21,7 +21,7 @@ def evaluated_store(synthetic_store, stand_in_field, monkeypatch, capsys, tmp_pa
     url = synthetic_store.url
     code, out, err = call_cli(monkeypatch, capsys, "render", url, "--frames", "4", "--path", "orbit", "--width", "32")
     assert code == 0, err
-    assert "4 path frames at 32x24" in out and "compare: warmup" in out
+    assert "4 path frames at 32x24" in out and "compare: captured" in out  # auto: the photos
     return synthetic_store
 
 
@@ -68,3 +68,12 @@ def test_exporters_write_files_that_read_back(evaluated_store, synthetic_scene, 
 def test_bad_option_value_is_exit_2(synthetic_store, monkeypatch, capsys):
     code, _, err = call_cli(monkeypatch, capsys, "render", synthetic_store.url, "--path", "zigzag")
     assert code == 2 and "--path" in err
+
+
+def test_report_needs_evaluated_stores_and_labels_them(monkeypatch, capsys, synthetic_store, tmp_path):
+    from flows.commands.report_cmd import store_labels
+
+    code, _, err = call_cli(monkeypatch, capsys, "report", synthetic_store.url, "--out", str(tmp_path / "r"))
+    assert code == 2 and "inpaint3d evaluate" in err
+    assert store_labels(["a/joint.zarr", "b/joint.zarr/", "c/other.zarr"]) == ["a-joint", "b-joint", "c-other"]
+    assert store_labels(["x.zarr", "x.zarr"]) == ["x", "x-2"]

@@ -1,0 +1,37 @@
+"""The CLI starts at once: loading it (what `--help` and every argument error pay) imports none of
+the heavy libraries; each command imports what it needs when it runs. Checked by module names in a
+fresh interpreter, not by a time, so machine load cannot flip it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from flows.commands.inpaint_cmd import WEIGHT_DEFAULTS
+
+HEAVY = ("torch", "diffusers", "prefect", "cv2", "zarr", "torchmetrics", "matplotlib", "pycolmap", "scipy")
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_loading_the_cli_and_printing_help_imports_no_heavy_library():
+    code = (
+        "from flows.cli import app\n"
+        "import typer.testing\n"
+        "for args in ([], ['inpaint', '--help'], ['masks', '--help'], ['batch', '--help'], ['report', '--help']):\n"
+        "    result = typer.testing.CliRunner().invoke(app, [*args, '--help'] if not args else args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+    )
+    loaded = _modules_after(code)
+    assert not [m for m in HEAVY if m in loaded]
+
+
+def test_help_shows_the_loss_weight_defaults_of_the_config():
+    from inpaint3d_core.joint.config import LossWeights
+
+    assert WEIGHT_DEFAULTS == LossWeights().model_dump()
