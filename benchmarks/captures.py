@@ -5,19 +5,22 @@
 front of structured walls and floor; the first N_TEST images (sorted) are object-free test views
 with `test_label/` and `test_unseen/` masks, the rest training views with `label/` masks. Prints
 the generation time (render / visibility / write) and the fraction of test-mask pixels no
-training view saw, and the command that runs the pipeline on it.
+training view saw, and the command that runs the pipeline on it. `unseen`: the same fraction per
+seed from the geometry alone (no images written), for choosing scene settings.
 
     .venv/bin/python benchmarks/captures.py make-spinnerf --size full --seed 0 --out outputs/spinnerf_full_s0
     .venv/bin/python benchmarks/captures.py make-spinnerf --size cpu --seed 1 --out /tmp/spinnerf_cpu_s1
+    .venv/bin/python benchmarks/captures.py unseen --size full --seeds 0,1,2
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
 
-from inpaint3d_core.synthetic.spinnerf import SPINNERF_SIZES, spinnerf_config, write_spinnerf_capture
+from inpaint3d_core.synthetic.spinnerf import SPINNERF_SIZES, measure_unseen, spinnerf_config, write_spinnerf_capture
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0])
 
@@ -59,6 +62,24 @@ def make_spinnerf(
     )
     store = out.with_name(out.name + ".zarr")
     typer.echo(f"run: inpaint3d run {out} --store {store} --protocol spinnerf --set ingest.n_gt={capture.n_test}")
+
+
+@app.command("unseen")
+def unseen(
+    size: str = typer.Option("full", help=f"One of {sorted(SPINNERF_SIZES)}."),
+    seeds: str = typer.Option("0,1,2", help="Comma-separated scene seeds."),
+) -> None:
+    """Print the unseen fraction and mask areas per seed from the geometry alone (nothing written)."""
+    if size not in SPINNERF_SIZES:
+        raise typer.BadParameter(f"choose one of {sorted(SPINNERF_SIZES)}", param_hint="--size")
+    for seed in (int(s) for s in seeds.split(",")):
+        start = time.perf_counter()
+        m = measure_unseen(spinnerf_config(size, seed=seed), progress=True)
+        typer.echo(
+            f"{size} seed {seed}: unseen {m['unseen_fraction']:.3f} (per view {min(m['unseen_per_view']):.3f}-"
+            f"{max(m['unseen_per_view']):.3f}), mask area train {m['train_mask_area']:.3f} test "
+            f"{m['test_mask_area']:.3f}, {time.perf_counter() - start:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -27,12 +27,12 @@ import imageio.v3 as iio
 import numpy as np
 from tqdm import tqdm
 
-from inpaint3d_core.cameras import scale_intrinsics
+from inpaint3d_core.cameras import Cameras, scale_intrinsics
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.io.llff import POSES_BOUNDS, LLFFPoses, write_poses_bounds
 from inpaint3d_core.synthetic.config import SyntheticConfig
 from inpaint3d_core.synthetic.scene import scene_cameras
-from inpaint3d_core.synthetic.visibility import unseen_mask
+from inpaint3d_core.synthetic.visibility import object_mask, unseen_mask
 from inpaint3d_core.synthetic.world import SyntheticWorld
 
 SpinnerfSize = Literal["cpu", "full"]
@@ -127,23 +127,13 @@ def write_spinnerf_capture(
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     folder = Path(folder)
-    n = config.n_views
-    n_test = round(TEST_FRACTION * n) if n_test is None else int(n_test)
-    test_path = held_out_indices(n, n_test)
-    train_path = np.setdiff1d(np.arange(n), test_path)
     image_dir = folder / f"images_{factor}"
     if (folder / POSES_BOUNDS).exists() or (image_dir.is_dir() and any(image_dir.iterdir())):
         raise InputError(f"{folder}: already holds a capture; write the SPIn-NeRF capture into an empty folder")
+    world, cameras, order, n_test = _layout(config, n_test)
+    n, train_path = config.n_views, order[n_test:]
     for sub in ("label", "test_label", "test_unseen"):
         (image_dir / sub).mkdir(parents=True, exist_ok=True)
-
-    world = SyntheticWorld(config)
-    cameras = scene_cameras(config, world.object.center)
-    for i, eye in enumerate(cameras.centers):
-        if not world.is_free(eye):
-            raise InputError(f"synthetic scene (seed {config.seed}): camera {i} lies inside a solid; lower jitter")
-    # Sorted names: test views first (path order), then training views (path order).
-    order = np.concatenate([test_path, train_path])
     names = [f"img_{k:03d}" for k in range(n)]
     bounds = np.zeros((n, 2))
     train_masks = np.zeros((len(train_path), config.height, config.width), dtype=np.uint8)
@@ -207,6 +197,49 @@ def write_spinnerf_capture(
     )
     _write_description(capture, config, world)
     return capture
+
+
+def _layout(config: SyntheticConfig, n_test: int | None) -> tuple[SyntheticWorld, Cameras, np.ndarray, int]:
+    """The world, its cameras in path order, the path index of each sorted name (test views
+    first, then training views, each in path order) and the number of test views."""
+    n = config.n_views
+    n_test = round(TEST_FRACTION * n) if n_test is None else int(n_test)
+    test_path = held_out_indices(n, n_test)
+    order = np.concatenate([test_path, np.setdiff1d(np.arange(n), test_path)])
+    world = SyntheticWorld(config)
+    cameras = scene_cameras(config, world.object.center)
+    for i, eye in enumerate(cameras.centers):
+        if not world.is_free(eye):
+            raise InputError(f"synthetic scene (seed {config.seed}): camera {i} lies inside a solid; lower jitter")
+    return world, cameras, order, n_test
+
+
+def measure_unseen(config: SyntheticConfig, n_test: int | None = None, progress: bool = False) -> dict[str, Any]:
+    """The capture's unseen fraction and mask areas from the geometry alone (no shading, nothing
+    written): the numbers `write_spinnerf_capture` reports, at a fraction of its cost, for
+    choosing scene settings. Returns unseen_fraction, unseen_per_view, train/test_mask_area."""
+    world, cameras, order, n_test = _layout(config, n_test)
+    ss = config.rays_per_pixel_side
+    size = (config.width, config.height)
+
+    def mask(view: int) -> np.ndarray:
+        return object_mask(world, cameras.K[view], cameras.c2w[view], *size, ss)
+
+    train = cameras.subset(order[n_test:])
+    train_masks = np.stack([mask(int(v)) for v in tqdm(order[n_test:], desc="train masks", disable=not progress)])
+    unseen_px, region_px, per_view, areas = 0, 0, [], []
+    for view in tqdm(order[:n_test], desc="test views", disable=not progress):
+        region = mask(int(view))
+        unseen = unseen_mask(world, cameras.K[view], cameras.c2w[view], region, train, train_masks)
+        unseen_px, region_px = unseen_px + int(unseen.sum()), region_px + int(region.sum())
+        per_view.append(float(unseen.sum() / max(1, region.sum())))
+        areas.append(float(region.mean()))
+    return {
+        "unseen_fraction": unseen_px / max(1, region_px),
+        "unseen_per_view": per_view,
+        "train_mask_area": float(train_masks.mean()),
+        "test_mask_area": float(np.mean(areas)),
+    }
 
 
 def _write_description(capture: SpinnerfCapture, config: SyntheticConfig, world: SyntheticWorld) -> None:

@@ -32,7 +32,8 @@ def test_make_spinnerf_writes_the_capture_and_prints_its_numbers(captures, tmp_p
     assert "--protocol spinnerf --set ingest.n_gt=10" in result.output
 
 
-def test_make_spinnerf_rejects_an_unknown_size(captures, tmp_path):
+def test_unknown_size_is_a_usage_error(captures, tmp_path):
     result = CliRunner().invoke(captures.app, ["make-spinnerf", "--size", "huge", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2 and "--size" in result.output
     assert not (tmp_path / "c").exists()
+    assert CliRunner().invoke(captures.app, ["unseen", "--size", "huge"]).exit_code == 2

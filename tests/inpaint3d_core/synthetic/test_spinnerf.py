@@ -18,6 +18,7 @@ from inpaint3d_core.synthetic import SyntheticConfig, scene_cameras
 from inpaint3d_core.synthetic.spinnerf import (
     SPINNERF_SIZES,
     held_out_indices,
+    measure_unseen,
     spinnerf_config,
     write_spinnerf_capture,
 )
@@ -103,8 +104,13 @@ def test_poses_bounds_are_the_generator_cameras(cpu_capture):
 
 
 def test_unseen_fraction_in_the_aimed_range(cpu_capture):
-    _, capture = cpu_capture
+    config, capture = cpu_capture
     assert 0.3 < capture.unseen_fraction < 0.7
+    # The geometry-only measurement gives the writer's numbers exactly (same masks, same rays).
+    measured = measure_unseen(config)
+    assert measured["unseen_fraction"] == capture.unseen_fraction
+    assert measured["unseen_per_view"] == capture.unseen_per_view
+    assert measured["train_mask_area"] == capture.train_mask_area
     assert 0.03 < capture.train_mask_area < 0.3 and 0.03 < capture.test_mask_area < 0.3
     # A wider sweep of the same scene shows more of the background: fewer unseen pixels.
     wide = write_spinnerf_capture(
