@@ -38,6 +38,7 @@ def make_spinnerf(
     n_test: int | None = typer.Option(None, help="Object-free test views (default 40% of the views)."),
     factor: int = typer.Option(4, help="N of the images_N/ folder; poses_bounds' hwf is N x the stored size."),
     image_format: str = typer.Option("png", "--format", help="png (exact) or jpg."),
+    workers: int = typer.Option(1, min=1, help="Processes rendering views in parallel (same files)."),
 ) -> None:
     """Write the SPIn-NeRF-shaped capture and print its generation time and unseen fraction."""
     if size not in SPINNERF_SIZES:
@@ -45,15 +46,17 @@ def make_spinnerf(
     if image_format not in ("png", "jpg"):
         raise typer.BadParameter("png or jpg", param_hint="--format")
     config = spinnerf_config(size, seed=seed)
-    capture = write_spinnerf_capture(config, out, n_test=n_test, factor=factor, image_format=image_format)
+    capture = write_spinnerf_capture(
+        config, out, n_test=n_test, factor=factor, image_format=image_format, workers=workers
+    )
     s = capture.seconds
     typer.echo(
         f"{out}: {len(capture.names)} views at {config.width}x{config.height} ({capture.n_test} test, "
         f"{len(capture.names) - capture.n_test} train), seed {seed}"
     )
     typer.echo(
-        f"generation {s['total']:.1f} s (render {s['render']:.1f}, visibility {s['visibility']:.1f}, "
-        f"write {s['write']:.1f}; process CPU time {s['cpu']:.1f} s)"
+        f"generation {s['total']:.1f} s with {workers} worker(s) (summed over views: render {s['render']:.1f}, "
+        f"visibility {s['visibility']:.1f}, write {s['write']:.1f}; CPU time {s['cpu']:.1f} s)"
     )
     typer.echo(
         f"unseen fraction of the test masks: {capture.unseen_fraction:.3f} (per view "

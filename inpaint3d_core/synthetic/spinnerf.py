@@ -18,7 +18,10 @@ split), rendered in seconds and trained on 2 cores in minutes; "full" is SPIn-Ne
 from __future__ import annotations
 
 import json
+import resource
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -85,7 +88,8 @@ class SpinnerfCapture:
     unseen_per_view: list[float]  # the same per test view
     train_mask_area: float  # mean object-mask area of the training views (fraction of the image)
     test_mask_area: float
-    seconds: dict[str, float] = field(default_factory=dict)  # wall: render, visibility, write, total; cpu
+    # render, visibility, write: summed over views (over all workers); total: wall; cpu: all processes
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         out = asdict(self)
@@ -101,6 +105,7 @@ def write_spinnerf_capture(
     factor: int = 4,
     image_format: Literal["png", "jpg"] = "png",
     progress: bool = True,
+    workers: int = 1,
 ) -> SpinnerfCapture:
     """Render `config` view by view and write it as a SPIn-NeRF capture folder; returns its summary.
 
@@ -122,53 +127,41 @@ def write_spinnerf_capture(
       scene.json         generator config, roles and path positions, and the measurements
 
     n_test: number of test views (default: 40% of the views, SPIn-NeRF's split). Memory stays
-    bounded at any size: views are written as they are rendered and only the training views'
-    masks are kept (one byte per pixel). JPEG is lossy, so PNG is the default for exact scoring.
+    bounded at any size: views are written as they are rendered and only the masks are kept (one
+    byte per pixel). JPEG is lossy, so PNG is the default for exact scoring. workers > 1 renders
+    views in that many processes (the files are the same; views are independent).
     """
-    start, cpu_start = time.perf_counter(), time.process_time()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     folder = Path(folder)
     image_dir = folder / f"images_{factor}"
     if (folder / POSES_BOUNDS).exists() or (image_dir.is_dir() and any(image_dir.iterdir())):
         raise InputError(f"{folder}: already holds a capture; write the SPIn-NeRF capture into an empty folder")
     world, cameras, order, n_test = _layout(config, n_test)
-    n, train_path = config.n_views, order[n_test:]
+    n = config.n_views
     for sub in ("label", "test_label", "test_unseen"):
         (image_dir / sub).mkdir(parents=True, exist_ok=True)
-    names = [f"img_{k:03d}" for k in range(n)]
+    writer = _ViewWriter(config, world, cameras, order, n_test, image_dir, "png" if image_format == "png" else "jpg")
+    bar = tqdm(total=n + n_test, desc="SPIn-NeRF capture", unit="step", disable=not progress)
     bounds = np.zeros((n, 2))
-    train_masks = np.zeros((len(train_path), config.height, config.width), dtype=np.uint8)
     seconds = {"render": 0.0, "visibility": 0.0, "write": 0.0}
-    unseen_px, region_px, unseen_per_view, test_area = 0, 0, [], []
-    suffix = "png" if image_format == "png" else "jpg"
-    train_cameras = cameras.subset(train_path)
-    bar = tqdm(total=n, desc="SPIn-NeRF capture", unit="view", disable=not progress)
-    # Training views first: the test views' unseen masks need all training masks.
-    for k in [*range(n_test, n), *range(n_test)]:
-        view, is_test = int(order[k]), k < n_test
-        tick = time.perf_counter()
-        render = world.render(
-            cameras.K[view], cameras.c2w[view], config.width, config.height, config.rays_per_pixel_side
-        )
-        seconds["render"] += time.perf_counter() - tick
-        bounds[k] = (_NEAR_MARGIN * float(render.depth.min()), _FAR_MARGIN * float(render.gt_depth.max()))
-        tick = time.perf_counter()
-        if is_test:
-            unseen = unseen_mask(world, cameras.K[view], cameras.c2w[view], render.mask, train_cameras, train_masks)
-            seconds["visibility"] += time.perf_counter() - tick
-            unseen_px, region_px = unseen_px + int(unseen.sum()), region_px + int(render.mask.sum())
-            unseen_per_view.append(float(unseen.sum() / max(1, render.mask.sum())))
-            test_area.append(float(render.mask.mean()))
-            tick = time.perf_counter()
-            iio.imwrite(image_dir / f"{names[k]}.{suffix}", render.gt_rgb)
-            iio.imwrite(image_dir / "test_label" / f"{names[k]}.png", render.mask)
-            iio.imwrite(image_dir / "test_unseen" / f"{names[k]}.png", unseen)
+    regions: dict[int, np.ndarray] = {}
+    for k, mask, view_bounds, render_s, write_s in _map(writer, _render_in_worker, range(n), workers, bar):
+        bounds[k] = view_bounds
+        seconds["render"] += render_s
+        seconds["write"] += write_s
+        if k < n_test:
+            regions[k] = mask
         else:
-            train_masks[k - n_test] = render.mask
-            iio.imwrite(image_dir / f"{names[k]}.{suffix}", render.rgb)
-            iio.imwrite(image_dir / "label" / f"{names[k]}.png", render.mask)
-        seconds["write"] += time.perf_counter() - tick
-        bar.update(1)
+            writer.train_masks[k - n_test] = mask
+    # The unseen masks need every training mask: a second pass, workers started with all of them.
+    unseen_px, region_px, unseen_per_view = 0, 0, []
+    for k, unseen_count, visibility_s in _map(writer, _unseen_in_worker, regions.items(), workers, bar):
+        seconds["visibility"] += visibility_s
+        unseen_px, region_px = unseen_px + unseen_count, region_px + int(regions[k].sum())
+        unseen_per_view.append(unseen_count / max(1, int(regions[k].sum())))
     bar.close()
+    names, train_masks = writer.names, writer.train_masks
+    test_area = [float(regions[k].mean()) for k in range(n_test)]
 
     sorted_cameras = cameras.subset(order)
     write_poses_bounds(
@@ -182,7 +175,7 @@ def write_spinnerf_capture(
         ),
     )
     seconds["total"] = time.perf_counter() - start
-    seconds["cpu"] = time.process_time() - cpu_start  # all threads: wall time on a busy machine is longer
+    seconds["cpu"] = _cpu_seconds() - cpu_start  # this process and its workers: wall time may be shorter or longer
     capture = SpinnerfCapture(
         folder=folder,
         image_dir=image_dir,
@@ -197,6 +190,79 @@ def write_spinnerf_capture(
     )
     _write_description(capture, config, world)
     return capture
+
+
+class _ViewWriter:
+    """Renders and writes single views of one capture; picklable, so worker processes share it."""
+
+    def __init__(self, config, world, cameras, order, n_test, image_dir, suffix):
+        self.config, self.world, self.cameras, self.order, self.n_test = config, world, cameras, order, n_test
+        self.image_dir, self.suffix = image_dir, suffix
+        self.names = [f"img_{k:03d}" for k in range(config.n_views)]
+        self.train_masks = np.zeros((config.n_views - n_test, config.height, config.width), dtype=np.uint8)
+
+    def render_view(self, k: int) -> tuple[int, np.ndarray, tuple[float, float], float, float]:
+        """Render sorted view k, write its image and mask; returns k, mask, bounds, seconds."""
+        c, view, tick = self.config, int(self.order[k]), time.perf_counter()
+        render = self.world.render(
+            self.cameras.K[view], self.cameras.c2w[view], c.width, c.height, c.rays_per_pixel_side
+        )
+        render_s, tick = time.perf_counter() - tick, time.perf_counter()
+        name = self.names[k]
+        is_test = k < self.n_test
+        iio.imwrite(self.image_dir / f"{name}.{self.suffix}", render.gt_rgb if is_test else render.rgb)
+        iio.imwrite(self.image_dir / ("test_label" if is_test else "label") / f"{name}.png", render.mask)
+        bounds = (_NEAR_MARGIN * float(render.depth.min()), _FAR_MARGIN * float(render.gt_depth.max()))
+        return k, render.mask, bounds, render_s, time.perf_counter() - tick
+
+    def write_unseen(self, k: int, region: np.ndarray) -> tuple[int, int, float]:
+        """Unseen mask of test view k (needs train_masks filled); returns k, unseen pixels, seconds."""
+        view, tick = int(self.order[k]), time.perf_counter()
+        train = self.cameras.subset(self.order[self.n_test :])
+        K, c2w = self.cameras.K[view], self.cameras.c2w[view]
+        unseen = unseen_mask(self.world, K, c2w, region, train, self.train_masks)
+        iio.imwrite(self.image_dir / "test_unseen" / f"{self.names[k]}.png", unseen)
+        return k, int(unseen.sum()), time.perf_counter() - tick
+
+
+_WORKER: _ViewWriter | None = None
+
+
+def _start_worker(writer: _ViewWriter | None) -> None:
+    global _WORKER
+    _WORKER = writer
+
+
+def _render_in_worker(k: int):
+    return _WORKER.render_view(k)
+
+
+def _unseen_in_worker(item: tuple[int, np.ndarray]):
+    return _WORKER.write_unseen(*item)
+
+
+def _map(writer: _ViewWriter, function, items, workers: int, bar: tqdm) -> Iterator:
+    """function(item) for every item, in this process (workers <= 1) or in a pool of processes
+    that each receive `writer` once; results in item order, the progress bar ticked per item."""
+    if workers <= 1:
+        _start_worker(writer)
+        try:
+            for item in items:
+                yield function(item)
+                bar.update(1)
+        finally:
+            _start_worker(None)
+        return
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(writer,)) as pool:
+        for result in pool.map(function, items):
+            yield result
+            bar.update(1)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process plus its finished child processes (the workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _layout(config: SyntheticConfig, n_test: int | None) -> tuple[SyntheticWorld, Cameras, np.ndarray, int]:

@@ -160,6 +160,20 @@ def test_unseen_masks_agree_with_the_training_depth_maps(tmp_path):
     assert agree / total > 0.95, agree / total  # pixel-centre depth lookups differ only at silhouette borders
 
 
+def test_workers_write_the_same_capture(tmp_path):
+    config = spinnerf_config("cpu", seed=3, width=48, height=27, n_views=5)
+    one = write_spinnerf_capture(config, tmp_path / "one", progress=False)
+    two = write_spinnerf_capture(config, tmp_path / "two", progress=False, workers=2)
+    assert one.unseen_per_view == two.unseen_per_view and one.unseen_fraction == two.unseen_fraction
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.png"))
+    assert len(files) == 5 + 5 + 2  # images, label/test_label, test_unseen
+    for path in files:
+        np.testing.assert_array_equal(_read(tmp_path / "one" / path), _read(tmp_path / "two" / path))
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "one" / "poses_bounds.npy"), np.load(tmp_path / "two" / "poses_bounds.npy")
+    )
+
+
 def test_seen_by_views_point_cases():
     config = spinnerf_config("cpu", width=80, height=45, n_views=3)
     world = SyntheticWorld(config)
