@@ -11,8 +11,9 @@ and the part of each test mask no training view saw is computed from the geometr
     capture.unseen_fraction   # share of test-mask pixels no training view saw unmasked
 
 Sizes (`SPINNERF_SIZES`): "cpu" is 160x90 with 25 views (10 test + 15 train, SPIn-NeRF's 40/60
-split), rendered in seconds and trained on 2 cores in minutes; "full" is SPIn-NeRF's real size:
-100 views (40 test + 60 train) at 1008x567, the resolution of its images_4/ folders.
+split), rendered in seconds on 2 cores, for CPU tests and training (3.3x the pixels of the quick
+demo scene, whose 16 views at 96x72 the quick preset trains in about a minute); "full" is
+SPIn-NeRF's real size: 100 views (40 test + 60 train) at 1008x567, its images_4/ resolution.
 
 Measured unseen fractions (test-mask pixels no training view saw unmasked), seeds 0 / 1 / 2:
 cpu 0.595 / 0.584 / 0.588; full 0.457 / 0.474 / 0.548. The CPU size is higher because its
