@@ -10,6 +10,7 @@ quality, reprojection and mask propagation can be scored exactly.
     write_capture(scene, "capture/")           # a folder every import path reads
     write_store(scene, SceneStore("s.zarr"))   # ingest/poses/masks groups, skipping COLMAP
     ExactRenderer(scene, normalization)        # exact `render_view` in normalised coordinates
+    write_spinnerf_capture(spinnerf_config("full", seed=0), "spinnerf/")  # SPIn-NeRF-shaped LLFF folder
 """
 
 from inpaint3d_core.synthetic.capture import write_capture
@@ -26,15 +27,24 @@ from inpaint3d_core.synthetic.scene import (
     scene_cameras,
     unproject,
 )
+from inpaint3d_core.synthetic.spinnerf import (
+    SPINNERF_SIZES,
+    SpinnerfCapture,
+    measure_unseen,
+    spinnerf_config,
+    write_spinnerf_capture,
+)
 from inpaint3d_core.synthetic.store import SyntheticStoreConfig, visible_tracks, write_store
 from inpaint3d_core.synthetic.world import SyntheticObject, SyntheticWorld, ViewRender
 
 __all__ = [
+    "SPINNERF_SIZES",
     "ExactRenderer",
     "SyntheticConfig",
     "SyntheticObject",
     "SyntheticScene",
     "SyntheticStoreConfig",
+    "SpinnerfCapture",
     "SyntheticWorld",
     "ViewRender",
     "arc_cameras",
@@ -42,10 +52,13 @@ __all__ = [
     "depth_samples",
     "forward_cameras",
     "generate_scene",
+    "measure_unseen",
     "object_surface_points",
     "scene_cameras",
+    "spinnerf_config",
     "unproject",
     "visible_tracks",
     "write_capture",
+    "write_spinnerf_capture",
     "write_store",
 ]

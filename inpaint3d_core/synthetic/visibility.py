@@ -14,11 +14,27 @@ import numpy as np
 
 from inpaint3d_core.cameras import Cameras
 from inpaint3d_core.synthetic.geometry import rotate
-from inpaint3d_core.synthetic.world import SyntheticWorld
+from inpaint3d_core.synthetic.world import SyntheticWorld, camera_rays, fine_pixel_coordinates, fine_rows_per_chunk
 
 # A ray from a training camera toward a point sees it when its first hit is this close (as a
 # fraction of the distance): float64 hits agree to ~1e-12; a real occluder is millimetres away.
 _HIT_TOLERANCE = 1e-6
+
+
+def object_mask(world: SyntheticWorld, K: np.ndarray, c2w: np.ndarray, width: int, height: int, supersample: int):
+    """(H, W) uint8 0/1: the object mask `world.render` gives (pixels where any of their
+    supersampled rays sees the object first), from the geometry alone, without shading."""
+    ss = int(supersample)
+    fine_x, fine_y = fine_pixel_coordinates(width, height, ss)
+    rows = fine_rows_per_chunk(width, ss)
+    parts = []
+    for start in range(0, height * ss, rows):
+        ys = fine_y[start : start + rows]
+        dirs = camera_rays(K, c2w[:3, :3], fine_x, ys)
+        t, _, _ = world.cast_background(c2w[:3, 3], dirs)
+        t_object, _ = world.object.shape.intersect(c2w[:3, 3], dirs)
+        parts.append((t_object < t).reshape(len(ys) // ss, ss, width, ss).any(axis=(1, 3)))
+    return np.concatenate(parts).astype(np.uint8)
 
 
 def pixel_background_points(world: SyntheticWorld, K: np.ndarray, c2w: np.ndarray, pixels: np.ndarray) -> np.ndarray:

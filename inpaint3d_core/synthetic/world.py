@@ -165,13 +165,10 @@ class SyntheticWorld:
         rotation, origin = c2w[:3, :3], c2w[:3, 3]
 
         def rays(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-            gx, gy = np.meshgrid(xs, ys)
-            cam = np.stack([(gx - K[0, 2]) / K[0, 0], (gy - K[1, 2]) / K[1, 1], np.ones_like(gx)], axis=-1)
-            return rotate(cam.reshape(-1, 3), rotation)
+            return camera_rays(K, rotation, xs, ys)
 
-        fine_x = (np.arange(width * ss) + 0.5) / ss
-        fine_y = (np.arange(height * ss) + 0.5) / ss
-        rows_per_chunk = max(1, _CHUNK_RAYS // (width * ss * ss)) * ss
+        fine_x, fine_y = fine_pixel_coordinates(width, height, ss)
+        rows_per_chunk = fine_rows_per_chunk(width, ss)
         gt_parts, rgb_parts, mask_parts, gt_depth_parts, obj_depth_parts = [], [], [], [], []
         for start in range(0, height * ss, rows_per_chunk):
             ys = fine_y[start : start + rows_per_chunk]
@@ -197,6 +194,24 @@ class SyntheticWorld:
             gt_depth=gt_depth.reshape(height, width).astype(np.float32),
             mask=np.concatenate(mask_parts).astype(np.uint8),
         )
+
+
+def camera_rays(K: np.ndarray, rotation: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """World ray directions (camera z = 1) through the pixel positions xs x ys (row-major)."""
+    gx, gy = np.meshgrid(xs, ys)
+    cam = np.stack([(gx - K[0, 2]) / K[0, 0], (gy - K[1, 2]) / K[1, 1], np.ones_like(gx)], axis=-1)
+    return rotate(cam.reshape(-1, 3), rotation)
+
+
+def fine_pixel_coordinates(width: int, height: int, supersample: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y positions of the supersampled rays: `supersample` per pixel side, evenly inside it."""
+    ss = int(supersample)
+    return (np.arange(width * ss) + 0.5) / ss, (np.arange(height * ss) + 0.5) / ss
+
+
+def fine_rows_per_chunk(width: int, supersample: int) -> int:
+    """Fine-ray rows cast together (a whole number of pixel rows, about _CHUNK_RAYS rays)."""
+    return max(1, _CHUNK_RAYS // (width * supersample * supersample)) * supersample
 
 
 def _to_uint8(colour: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from inpaint3d_core.synthetic import SyntheticConfig, scene_cameras
 from inpaint3d_core.synthetic.spinnerf import (
     SPINNERF_SIZES,
     held_out_indices,
+    measure_unseen,
     spinnerf_config,
     write_spinnerf_capture,
 )
@@ -103,8 +104,13 @@ def test_poses_bounds_are_the_generator_cameras(cpu_capture):
 
 
 def test_unseen_fraction_in_the_aimed_range(cpu_capture):
-    _, capture = cpu_capture
+    config, capture = cpu_capture
     assert 0.3 < capture.unseen_fraction < 0.7
+    # The geometry-only measurement gives the writer's numbers exactly (same masks, same rays).
+    measured = measure_unseen(config)
+    assert measured["unseen_fraction"] == capture.unseen_fraction
+    assert measured["unseen_per_view"] == capture.unseen_per_view
+    assert measured["train_mask_area"] == capture.train_mask_area
     assert 0.03 < capture.train_mask_area < 0.3 and 0.03 < capture.test_mask_area < 0.3
     # A wider sweep of the same scene shows more of the background: fewer unseen pixels.
     wide = write_spinnerf_capture(
@@ -152,6 +158,20 @@ def test_unseen_masks_agree_with_the_training_depth_maps(tmp_path):
         total += len(points)
     assert 0.3 < capture.unseen_fraction < 0.8 and total > 500
     assert agree / total > 0.95, agree / total  # pixel-centre depth lookups differ only at silhouette borders
+
+
+def test_workers_write_the_same_capture(tmp_path):
+    config = spinnerf_config("cpu", seed=3, width=48, height=27, n_views=5)
+    one = write_spinnerf_capture(config, tmp_path / "one", progress=False)
+    two = write_spinnerf_capture(config, tmp_path / "two", progress=False, workers=2)
+    assert one.unseen_per_view == two.unseen_per_view and one.unseen_fraction == two.unseen_fraction
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.png"))
+    assert len(files) == 5 + 5 + 2  # images, label/test_label, test_unseen
+    for path in files:
+        np.testing.assert_array_equal(_read(tmp_path / "one" / path), _read(tmp_path / "two" / path))
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "one" / "poses_bounds.npy"), np.load(tmp_path / "two" / "poses_bounds.npy")
+    )
 
 
 def test_seen_by_views_point_cases():
