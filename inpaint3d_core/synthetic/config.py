@@ -60,6 +60,13 @@ class SyntheticConfig(BaseModel):
     room_half_width: float = Field(3.2, gt=0.0, description="The room spans [-w, w] in x and y.")
     room_height: float = Field(2.8, gt=0.0, description="Height of the ceiling.")
     n_furniture: int = Field(4, ge=0, le=32, description="Boxes standing against the walls (depth variation).")
+    n_clutter: int = Field(
+        0,
+        ge=0,
+        le=32,
+        description="Boxes, wall panels and poles standing behind the object at several depths "
+        "(`inpaint3d_core.synthetic.clutter`): a cluttered background for mask propagation tests.",
+    )
     supersample: int | None = Field(
         None,
         ge=1,
