@@ -150,6 +150,7 @@ def main(
     seeds: str = typer.Option("0,1,2", help="Comma-separated scene seeds."),
     clutter: int = typer.Option(8, help="Clutter solids behind the object (0: the plain room)."),
     trajectories: str = typer.Option("arc", help="Comma-separated camera paths of the synthetic scenes."),
+    synthetic: bool = typer.Option(True, help="Score the cluttered synthetic scenes."),
     real: bool = typer.Option(True, help="Also score maryrose and llff_fern from ../shared/data when present."),
     overlays: Path | None = typer.Option(None, help="Folder for PNG overlays of each scene's worst views."),
     worst: int = typer.Option(3, help="How many worst views per scene go into the overlay."),
@@ -166,9 +167,10 @@ def main(
     all_ious, spill = [], np.zeros(2, np.int64)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        captures = list(
-            synthetic_captures(preset_name, [int(s) for s in seeds.split(",")], clutter, trajectories.split(","), tmp)
-        )
+        captures = []
+        if synthetic:
+            seed_list = [int(s) for s in seeds.split(",")]
+            captures += synthetic_captures(preset_name, seed_list, clutter, trajectories.split(","), tmp)
         if real:
             captures += [c for c in [maryrose_capture(tmp), *fern_captures(tmp)] if c is not None]
         for capture in captures:

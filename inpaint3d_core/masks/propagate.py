@@ -48,6 +48,7 @@ from tqdm import tqdm
 from inpaint3d_core.cameras import Cameras
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
+from inpaint3d_core.masks.free_space import FreeSpace
 from inpaint3d_core.masks.refine import add_touched_rim, grabcut_refine
 from inpaint3d_core.segment import SamPrompt
 
@@ -140,6 +141,16 @@ class PropagationSettings(BaseModel):
         0.75, ge=0.0, le=1.0, description="Below this IoU with the projection, the image refinement is rejected."
     )
     depth_tolerance: float = Field(0.03, ge=0.0, description="Relative depth slack of the visibility test.")
+    free_space_views: int = Field(
+        2,
+        ge=1,
+        description="A hidden point in the reference cone stands behind the object when this many views see "
+        "through some stretch of its reference ray between the object's front and it.",
+    )
+    free_space_samples: int = Field(8, ge=1, description="Samples along each such stretch.")
+    free_space_margin: float = Field(
+        0.05, ge=0.0, description="The stretch stops this far (fraction of the object's size) from either end."
+    )
     sam_positive_points: int = Field(6, ge=1, description="Positive SAM prompts per view.")
     sam_negative_points: int = Field(6, ge=0, description="Negative SAM prompts per view.")
     sam_min_agreement: float = Field(
@@ -291,6 +302,7 @@ def select_object_points(
 ) -> np.ndarray:
     """(P,) bool: the scene points that belong to the object marked by the reference masks."""
     selected = np.zeros(len(scene.xyz), dtype=bool)
+    free_space: FreeSpace | None = None
     for view, ref_mask in references.items():
         erode_px = max(1, int(round(settings.reference_erode * max(ref_mask.shape))))
         uv, z, inside = scene.project(view)
@@ -308,28 +320,93 @@ def select_object_points(
                 f"(need {settings.min_seed_points}): the mask is too small or misplaced, or the scene has too "
                 "few points there; draw a larger mask or use SAM"
             )
-        seed_xyz = scene.xyz[seeds]
-        center = np.median(seed_xyz, axis=0)
-        size = 2.0 * float(np.percentile(np.linalg.norm(seed_xyz - center, axis=1), 90))
+        size = _object_size(scene, view, ref_mask, seeds)
+        # The marked object is the nearest surface in the mask: seeds far behind it are
+        # background seen through gaps or past a loosely drawn outline.
+        seeds &= z <= np.percentile(z[seeds], 5) + settings.depth_slab * size
+        size = _object_size(scene, view, ref_mask, seeds)
+        center = np.median(scene.xyz[seeds], axis=0)
         z_lo, z_hi = np.percentile(z[seeds], [2, 98])
+        free_space = free_space or FreeSpace(scene, settings.depth_tolerance, settings.depth_tolerance)
         slab = settings.depth_slab * size
-        candidates = in_mask & (z >= z_lo - 0.05 * size) & (z <= z_hi + slab)
         on_planes = _support_planes(scene, seeds, size, settings)
+        # Hidden points in the cone that may be the object's unseen back; those whose reference
+        # ray crosses seen-through space between the object's front and them stand behind it.
+        in_cone = lands_in(morphology.dilate(ref_mask, erode_px))
+        hidden = in_cone & ~visible & (z >= z_lo - 0.05 * size)
+        hidden &= z <= z_hi + max(slab, settings.grow_limit * size)
+        behind = np.zeros(len(scene.xyz), dtype=bool)
+        if hidden.any():
+            behind[hidden] = _behind_front(scene, view, np.flatnonzero(hidden), seeds, size, free_space, settings)
+        candidates = in_mask & hidden & ~behind & (z <= z_hi + slab)
         idx = np.flatnonzero((candidates | seeds) & ~on_planes)
         keep = _drop_outliers(scene.xyz[idx])
         chosen = np.zeros(len(scene.xyz), dtype=bool)
         chosen[idx[keep]] = True
         chosen |= seeds & ~on_planes
-        # Parts the reference view could not see at all (outside its cone: a handle, a base)
-        # join when they touch the selection; what the reference view saw outside its mask is
-        # known background and never joins, nor do support planes.
-        in_cone = lands_in(morphology.dilate(ref_mask, erode_px))
-        background = visible & inside & ~in_cone
-        reachable = ~background & ~on_planes
+        # Parts the reference view could not see at all (outside its cone: a base behind a box
+        # in front of the object) join when they touch the selection. Outside the cone only a
+        # surface nearer than the object's front can have hidden a part of it; what the reference
+        # view saw there, or what stands behind the object's own depth, is background and never
+        # joins, nor do support planes or what stands behind the object in the cone.
+        hidden_by_nearer = free_space.occluded(scene.xyz, view, nearer_than=z_lo)
+        background = inside & ~in_cone & (visible | ~hidden_by_nearer)
+        reachable = ~background & ~on_planes & ~behind
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
         hop = _spacing(scene.xyz[chosen]) * settings.grow_factor
         selected |= _grow(scene.xyz, chosen, reachable, hop, settings.grow_sparse_limit, long_ok=in_cone)
     return selected
+
+
+def _object_size(scene: ScenePoints, view: int, ref_mask: np.ndarray, seeds: np.ndarray) -> float:
+    """The object's size: the seeds' 3D spread, but no more than the mask's width at the seeds' depth.
+
+    Why both: the spread alone grows with every background point a loosely drawn mask lets in
+    (a wall metres behind a plant), and the mask's width alone misjudges thin or slanted
+    objects; the smaller of the two is right for a compact object and robust to a loose mask.
+    """
+    xyz = scene.xyz[seeds]
+    spread = 2.0 * float(np.percentile(np.linalg.norm(xyz - np.median(xyz, axis=0), axis=1), 90))
+    _, z, _ = scene.project(view)
+    focal = float(np.sqrt(scene.cameras.K[view][0, 0] * scene.cameras.K[view][1, 1]))
+    width = np.sqrt(float(np.count_nonzero(ref_mask))) * float(np.median(z[seeds])) / focal
+    return min(spread, width)
+
+
+def _behind_front(
+    scene: ScenePoints,
+    view: int,
+    points: np.ndarray,
+    seeds: np.ndarray,
+    size: float,
+    free_space: FreeSpace,
+    settings: PropagationSettings,
+) -> np.ndarray:
+    """(len(points),) bool: hidden points whose reference ray crosses seen-through space after the object's front.
+
+    The front at a point's pixel is the deepest of its nearest seeds there (deepest, so that on a
+    steep surface the stretch tested never starts in the air in front of the object). Samples
+    run along the reference ray from just behind that front to just before the point; the point
+    stands behind the object when any sample is seen through by `free_space_views` views.
+    """
+    uv, z, _ = scene.project(view)
+    k = min(4, int(seeds.sum()))
+    _, nearest = cKDTree(uv[seeds]).query(uv[points], k=k)
+    front = z[seeds][np.asarray(nearest).reshape(len(points), k)].max(axis=1)
+    margin = np.maximum(settings.depth_tolerance * z[points], settings.free_space_margin * size)
+    start, stop = front + margin, z[points] - margin
+    tested = stop > start
+    behind = np.zeros(len(points), dtype=bool)
+    if not tested.any():
+        return behind
+    fractions = (np.arange(settings.free_space_samples) + 0.5) / settings.free_space_samples
+    depth = start[tested, None] + (stop - start)[tested, None] * fractions  # (T, S) depths along each ray
+    eye = scene.cameras.centers[view]
+    rays = scene.xyz[points[tested]] - eye  # reaches the point at its own depth
+    samples = eye + rays[:, None, :] * (depth / z[points[tested], None])[..., None]
+    seen = free_space.seen_through(samples.reshape(-1, 3)).reshape(depth.shape)
+    behind[tested] = (seen >= settings.free_space_views).any(axis=1)
+    return behind
 
 
 def _spacing(xyz: np.ndarray) -> float:
