@@ -2,8 +2,9 @@
 measurement.
 
 A seeded, textured room with furniture and one removable object (sphere or box), seen by
-cameras on an arc. Every view comes with and without the object, with exact z-depth and the
-object mask, so removal quality, reprojection and mask propagation can be scored exactly.
+cameras on an arc or (trajectory='forward') from a handheld-like forward-facing patch. Every
+view comes with and without the object, with exact z-depth and the object mask, so removal
+quality, reprojection and mask propagation can be scored exactly.
 
     scene = generate_scene(SyntheticConfig.preset("tiny", seed=3))
     write_capture(scene, "capture/")           # a folder every import path reads
@@ -19,8 +20,10 @@ from inpaint3d_core.synthetic.scene import (
     arc_cameras,
     background_points,
     depth_samples,
+    forward_cameras,
     generate_scene,
     object_surface_points,
+    scene_cameras,
     unproject,
 )
 from inpaint3d_core.synthetic.store import SyntheticStoreConfig, visible_tracks, write_store
@@ -37,8 +40,10 @@ __all__ = [
     "arc_cameras",
     "background_points",
     "depth_samples",
+    "forward_cameras",
     "generate_scene",
     "object_surface_points",
+    "scene_cameras",
     "unproject",
     "visible_tracks",
     "write_capture",

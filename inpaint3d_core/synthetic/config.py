@@ -10,12 +10,17 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PresetName = Literal["tiny", "quick", "full"]
 
 # Deepest piece of furniture against a wall; cameras must stay clear of it (see the validator).
 MAX_FURNITURE_DEPTH = 0.8
+# Forward trajectory: half-size of the camera patch (right, up) per unit of baseline x distance
+# (a handheld sweep is wider than tall), and the forward/backward swing as a fraction of radius.
+FORWARD_PATCH_HALF = np.array([0.5, 0.3])
+FORWARD_DEPTH_SWING = 0.05
 
 _PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"width": 48, "height": 36, "n_views": 8},
@@ -25,7 +30,8 @@ _PRESETS: dict[str, dict[str, Any]] = {
 
 
 class SyntheticConfig(BaseModel):
-    """A textured room with furniture, one removable object at the origin, cameras on an arc.
+    """A textured room with furniture, one removable object at the origin, cameras on an arc
+    around it or (trajectory='forward') on a small handheld-like patch in front of it.
 
     World axes: z up, the floor is z = 0, the object stands on the floor at the origin and every
     camera looks at the object's centre. Lengths are in scene units (about metres).
@@ -37,6 +43,18 @@ class SyntheticConfig(BaseModel):
     width: int = Field(96, ge=16, le=4096, description="Image width in pixels.")
     height: int = Field(72, ge=16, le=4096, description="Image height in pixels.")
     n_views: int = Field(16, ge=1, le=1000, description="Number of cameras.")
+    trajectory: Literal["arc", "forward"] = Field(
+        "arc",
+        description="'arc': cameras spread over an arc around the object; 'forward': a forward-facing handheld "
+        "capture (LLFF/SPIn-NeRF-like) on a small patch at azimuth arc_center_degrees, all looking at the object.",
+    )
+    baseline: float = Field(
+        0.15,
+        gt=0.0,
+        le=0.5,
+        description="Forward trajectory: width of the camera patch as a fraction of radius (the distance to the "
+        "object); LLFF/SPIn-NeRF handheld captures span about 0.1-0.2. The patch faces arc_center_degrees.",
+    )
     arc_degrees: float = Field(
         120.0, gt=0.0, le=360.0, description="Angular span of the camera arc around the object; 360 is a full orbit."
     )
@@ -75,18 +93,36 @@ class SyntheticConfig(BaseModel):
         "None: 2 below 512 px, 1 from 512 px up (the finest texture detail then spans several pixels).",
     )
 
+    @property
+    def camera_extent(self) -> tuple[float, float, float]:
+        """Bounds on where cameras can stand: (largest |x| or |y|, lowest height, highest height),
+        jitter counted at 4 sigma (horizontally only on the arc, as it always was). The arc may
+        face any azimuth, so its bound is the radius; the forward patch's is along its own azimuth."""
+        sigma4 = 4.0 * self.jitter * self.radius
+        if self.trajectory == "arc":
+            return self.radius + sigma4, self.camera_height, self.camera_height
+        half = FORWARD_PATCH_HALF * self.baseline * self.radius
+        # Offsets from the patch centre in any horizontal direction (the tilted up axis included).
+        spread = math.hypot(FORWARD_DEPTH_SWING * self.radius + half[1] + sigma4, half[0] + sigma4)
+        phi = math.radians(self.arc_center_degrees)
+        reach = self.radius * max(abs(math.cos(phi)), abs(math.sin(phi))) + spread
+        return reach, self.camera_height - half[1] - sigma4, self.camera_height + half[1] + sigma4
+
     @model_validator(mode="after")
     def _fits_in_room(self) -> SyntheticConfig:
-        reach = self.radius * (1.0 + 4.0 * self.jitter)
+        reach, low, high = self.camera_extent
         free = self.room_half_width - MAX_FURNITURE_DEPTH - 0.1
         if reach >= free:
             raise ValueError(
-                f"cameras at radius {self.radius} (jitter {self.jitter}) would hit the furniture of a room of "
-                f"half-width {self.room_half_width}: make room_half_width larger than "
+                f"cameras at radius {self.radius} (jitter {self.jitter}, trajectory {self.trajectory}) would hit the "
+                f"furniture of a room of half-width {self.room_half_width}: make room_half_width larger than "
                 f"{reach + MAX_FURNITURE_DEPTH + 0.1:.2f}"
             )
-        if self.camera_height >= self.room_height - 0.1:
-            raise ValueError(f"camera_height {self.camera_height} must be below room_height {self.room_height}")
+        if high >= self.room_height - 0.1 or low <= 0.0:
+            raise ValueError(
+                f"cameras reach heights {low:.2f}..{high:.2f}: keep them between the floor and room_height "
+                f"{self.room_height} (change camera_height, baseline or jitter)"
+            )
         if self.object_size * 1.5 >= self.radius:
             raise ValueError(f"object_size {self.object_size} is too large for cameras at radius {self.radius}")
         return self

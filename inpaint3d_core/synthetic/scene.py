@@ -1,5 +1,6 @@
-"""Generating a synthetic capture: cameras on an arc around the object, every view rendered
-with and without the object, and exact 3D points sampled from the scene for tests and stores."""
+"""Generating a synthetic capture: cameras on an arc around the object or on a forward-facing
+handheld patch in front of it, every view rendered with and without the object, and exact 3D
+points sampled from the scene for tests and stores."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tqdm import tqdm
 
 from inpaint3d_core.cameras import Cameras, intrinsics, look_at
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.synthetic.config import SyntheticConfig
+from inpaint3d_core.synthetic.config import FORWARD_DEPTH_SWING, FORWARD_PATCH_HALF, SyntheticConfig
 from inpaint3d_core.synthetic.geometry import rotate
 from inpaint3d_core.synthetic.world import SyntheticObject, SyntheticWorld, seeded_rng
 
@@ -66,10 +67,51 @@ def arc_cameras(config: SyntheticConfig, target: np.ndarray) -> Cameras:
     return Cameras(K=K, c2w=c2w, width=np.full(n, config.width), height=np.full(n, config.height))
 
 
+def forward_cameras(config: SyntheticConfig, target: np.ndarray) -> Cameras:
+    """A forward-facing handheld capture (LLFF / SPIn-NeRF-like): cameras along a continuous
+    spiral over a small patch around the point at distance `radius` and azimuth
+    arc_center_degrees, each aimed at `target` with seeded jitter of position, aim and roll
+    (the roll's spread in radians equals `jitter`, about a degree by default).
+
+    The patch spans baseline x radius sideways and 0.6 of that vertically (FORWARD_PATCH_HALF),
+    in the plane facing the object, with a small forward/backward swing. The spiral's radius
+    grows as the square root of the path position, so consecutive cameras are neighbours (as
+    in a sweep by hand) and the patch is covered evenly: test views interleaved along the path
+    sit between training views, never on them.
+    """
+    n = config.n_views
+    phi = np.radians(config.arc_center_degrees)
+    centre = np.array([config.radius * np.cos(phi), config.radius * np.sin(phi), config.camera_height])
+    frame = look_at(centre, target)
+    right, up, forward = frame[:3, 0], -frame[:3, 1], frame[:3, 2]
+    s = (np.arange(n) + 0.5) / n
+    turns = max(1.0, n / 20.0)  # about 20 cameras per turn, as a handheld sweep
+    angle = 2.0 * np.pi * turns * s
+    half = FORWARD_PATCH_HALF * config.baseline * config.radius
+    offsets = np.sqrt(s)[:, None] * np.stack([half[0] * np.cos(angle), half[1] * np.sin(angle)], axis=1)
+    swing = FORWARD_DEPTH_SWING * config.radius * np.sin(2.0 * np.pi * s)
+    rng = seeded_rng(config.seed, 2)
+    sigma = config.jitter * config.radius
+    c2w = np.empty((n, 4, 4))
+    for i in range(n):
+        eye = centre + offsets[i, 0] * right + offsets[i, 1] * up + swing[i] * forward
+        c2w[i] = look_at(eye + rng.normal(0.0, sigma, 3), target + rng.normal(0.0, sigma, 3))
+        roll = rng.normal(0.0, config.jitter)
+        c, r = np.cos(roll), np.sin(roll)
+        c2w[i, :3, :2] = c2w[i, :3, :2] @ np.array([[c, r], [-r, c]])
+    K = np.repeat(intrinsics(config.focal, config.width, config.height)[None], n, axis=0)
+    return Cameras(K=K, c2w=c2w, width=np.full(n, config.width), height=np.full(n, config.height))
+
+
+def scene_cameras(config: SyntheticConfig, target: np.ndarray) -> Cameras:
+    """The cameras of config.trajectory, aimed at `target`."""
+    return forward_cameras(config, target) if config.trajectory == "forward" else arc_cameras(config, target)
+
+
 def generate_scene(config: SyntheticConfig) -> SyntheticScene:
     """Build the seeded world, place the cameras and render every view (deterministic in config)."""
     world = SyntheticWorld(config)
-    cameras = arc_cameras(config, world.object.center)
+    cameras = scene_cameras(config, world.object.center)
     for i, eye in enumerate(cameras.centers):
         if not world.is_free(eye):
             raise InputError(
