@@ -49,7 +49,7 @@ from inpaint3d_core.cameras import Cameras
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
 from inpaint3d_core.masks.free_space import FreeSpace
-from inpaint3d_core.masks.refine import add_touched_rim, grabcut_refine
+from inpaint3d_core.masks.refine import add_touched_rim, grabcut_refine, grew_onto_background
 from inpaint3d_core.segment import SamPrompt
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,16 @@ class PropagationSettings(BaseModel):
     )
     refine_min_agreement: float = Field(
         0.75, ge=0.0, le=1.0, description="Below this IoU with the projection, the image refinement is rejected."
+    )
+    refine_max_growth: float = Field(
+        0.25, ge=0.0, description="An image refinement that grows the projection's area by more than this is rejected."
+    )
+    refine_max_background: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="An image refinement covering more than this share of the visible points that lie clearly "
+        "behind the object around the projection is rejected (edge pixels the object only tints hold a few).",
     )
     depth_tolerance: float = Field(0.03, ge=0.0, description="Relative depth slack of the visibility test.")
     free_space_views: int = Field(
@@ -601,6 +611,28 @@ def carve_occluders(
     return (mask & ~carve).astype(np.uint8)
 
 
+def _behind_object(
+    scene: ScenePoints, view: int, object_points: np.ndarray, visible: np.ndarray, settings: PropagationSettings
+) -> np.ndarray:
+    """(P,) bool: visible non-object points clearly deeper than the object where they land.
+
+    These are surfaces behind the object (floor, clutter, walls); unselected points at the
+    object's own depth next to its outline may be the object itself and prove nothing.
+    """
+    uv, z, inside = scene.project(view)
+    obj = object_points & inside
+    other = np.flatnonzero(visible & ~object_points & inside)
+    out = np.zeros(len(z), dtype=bool)
+    if obj.sum() < 4 or len(other) == 0:
+        return out
+    obj_xyz = scene.xyz[object_points]
+    size = 2.0 * float(np.percentile(np.linalg.norm(obj_xyz - obj_xyz.mean(axis=0), axis=1), 90))
+    _, idx = cKDTree(uv[obj]).query(uv[other], k=min(4, int(obj.sum())))
+    object_depth = z[obj][np.asarray(idx).reshape(len(other), -1)].max(axis=1)
+    out[other] = z[other] > object_depth + settings.depth_slab * size
+    return out
+
+
 # ---------------------------------------------------------------------------- 4. SAM prompts
 def farthest_points(uv: np.ndarray, k: int) -> np.ndarray:
     """Indices of up to k points spread over `uv` (farthest-point sampling from the centroid)."""
@@ -733,7 +765,16 @@ def propagate(
                 settings.refine_max_size,
             )
             refined = add_touched_rim(view_image, refined, settings.rim_min_coverage)
-            if morphology.iou(refined, projection) >= settings.refine_min_agreement:
+            agrees = morphology.iou(refined, projection) >= settings.refine_min_agreement
+            ran_off = grew_onto_background(
+                refined,
+                projection,
+                uv[_behind_object(scene, view, obj, visible, settings)],
+                settings.refine_band,
+                settings.refine_max_growth,
+                settings.refine_max_background,
+            )
+            if agrees and not ran_off:
                 projection, how = refined, "refined"
         mask = projection
         if segment is not None and view_image is not None:
