@@ -106,6 +106,12 @@ class PropagationSettings(BaseModel):
     occluder_gap: float = Field(
         0.1, ge=0.0, description="An occluder is at least this far (fraction of the object's size) from the object."
     )
+    occluder_clearance: float = Field(
+        0.5,
+        ge=0.0,
+        description="Outside the reference mask's cone, points join the object only where the reference view "
+        "sees a surface at least this far (fraction of the object's size) in front of the object's front.",
+    )
     min_occluder_points: int = Field(
         5, ge=1, description="Fewest visible points a cluster needs to be carved out as an occluder."
     )
@@ -356,10 +362,12 @@ def select_object_points(
         chosen |= seeds & ~on_planes
         # Parts the reference view could not see at all (outside its cone: a base behind a box
         # in front of the object) join when they touch the selection. Outside the cone only a
-        # surface nearer than the object's front can have hidden a part of it; what the reference
+        # surface well in front of the object's front can have hidden a part of it (the object's
+        # own fringe, a frond, at its own depth cannot); what the reference
         # view saw there, or what stands behind the object's own depth, is background and never
         # joins, nor do support planes or what stands behind the object in the cone.
-        hidden_by_nearer = free_space.occluded(scene.xyz, view, nearer_than=z_lo)
+        nearer_than = z_lo - settings.occluder_clearance * size
+        hidden_by_nearer = free_space.occluded(scene.xyz, view, nearer_than=nearer_than)
         background = inside & ~in_cone & (visible | ~hidden_by_nearer)
         reachable = ~background & ~on_planes & ~behind
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
