@@ -182,7 +182,9 @@ def main(
             if capture.truth is None:
                 ref = morphology.area_fraction(capture.reference)
                 area = np.array([morphology.area_fraction(result.masks[i]) for i in others])
-                areas.add_row(capture.name, f"{ref:.3f}", f"{area.mean():.3f}", f"{area.max():.3f}", f"{area.max() / ref:.2f}")
+                areas.add_row(
+                    capture.name, f"{ref:.3f}", f"{area.mean():.3f}", f"{area.max():.3f}", f"{area.max() / ref:.2f}"
+                )
                 continue
             ious = np.array([morphology.iou(result.masks[i], capture.truth[i]) for i in others])
             fp = np.array([spill_share(result.masks[i], capture.truth[i]) for i in others]).sum(axis=0)

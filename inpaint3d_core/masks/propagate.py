@@ -369,10 +369,25 @@ def select_object_points(
         nearer_than = z_lo - settings.occluder_clearance * size
         hidden_by_nearer = free_space.occluded(scene.xyz, view, nearer_than=nearer_than)
         background = inside & ~in_cone & (visible | ~hidden_by_nearer)
-        reachable = ~background & ~on_planes & ~behind
+        # What stands behind the object's front may still be its own far wall seen past an open
+        # top (a cup, a tankard): it joins by short hops along a surface, never across air.
+        reachable = ~background & ~on_planes
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
         hop = _spacing(scene.xyz[chosen]) * settings.grow_factor
-        selected |= _grow(scene.xyz, chosen, reachable, hop, settings.grow_sparse_limit, long_ok=in_cone)
+
+        def along_a_surface(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return free_space.seen_through(0.5 * (a + b)) < settings.free_space_views
+
+        selected |= _grow(
+            scene.xyz,
+            chosen,
+            reachable,
+            hop,
+            settings.grow_sparse_limit,
+            long_ok=in_cone & ~behind,
+            checked=behind,
+            hop_ok=along_a_surface,
+        )
     return selected
 
 
@@ -434,7 +449,14 @@ def _spacing(xyz: np.ndarray) -> float:
 
 
 def _grow(
-    xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: float, sparse_limit: float, long_ok: np.ndarray
+    xyz: np.ndarray,
+    start: np.ndarray,
+    reachable: np.ndarray,
+    radius: float,
+    sparse_limit: float,
+    long_ok: np.ndarray,
+    checked: np.ndarray | None = None,
+    hop_ok: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """(P,) bool: `start` plus every reachable point connected to it by short hops.
 
@@ -446,6 +468,7 @@ def _grow(
     outlines the object in those views. Stray mis-triangulated points around a real object are
     just as sparse, so long hops are only allowed where the reference view independently says
     "object" (inside its mask's cone: every point of the object projects inside its silhouette).
+    Points in `checked` join only by a hop that `hop_ok(from, to)` accepts.
     """
     grown = start.copy()
     pool = np.flatnonzero(reachable & ~start)
@@ -464,7 +487,13 @@ def _grow(
         hits = hits[~grown[pool[hits]]]
         if len(hits) == 0:
             break
-        new = hits[cKDTree(frontier).query(xyz[pool[hits]])[0] <= hop[hits]]
+        distance, nearest = cKDTree(frontier).query(xyz[pool[hits]])
+        close = distance <= hop[hits]
+        if checked is not None and hop_ok is not None:
+            test = close & checked[pool[hits]]
+            if test.any():
+                close[test] = hop_ok(frontier[nearest[test]], xyz[pool[hits[test]]])
+        new = hits[close]
         if len(new) == 0:
             break
         grown[pool[new]] = True
