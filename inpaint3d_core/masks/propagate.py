@@ -375,8 +375,8 @@ def select_object_points(
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
         hop = _spacing(scene.xyz[chosen]) * settings.grow_factor
 
-        def along_a_surface(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            return free_space.seen_through(0.5 * (a + b)) < settings.free_space_views
+        def along_a_surface(a: np.ndarray, b: np.ndarray, space: FreeSpace = free_space) -> np.ndarray:
+            return space.seen_through(0.5 * (a + b)) < settings.free_space_views
 
         selected |= _grow(
             scene.xyz,
