@@ -2,15 +2,22 @@
 
 How, and why each step:
 1. Select the object's 3D points. The reference mask picks the scene points that are *visible*
-   in the reference view and project inside it (the seeds: the object's visible surface). The
-   object's hidden back lies in the same viewing cone a little further away, so points in the
-   cone within a depth slab behind the seeds join them (the slab is as deep as the seeds are
-   wide: objects are about as deep as they are wide). Surfaces that run through the cone and
-   continue well outside it (the floor or table the object stands on, a wall right behind it)
-   are not the object: their points are dropped by a plane test. Isolated points are dropped
-   as outliers. Parts outside the reference view's cone join by growing through short hops;
-   inside the cone hops may be longer where the points are sparser (surfaces few views saw
-   carry few points).
+   in the reference view and project inside it (the seeds: the object's visible surface), kept
+   to the nearest surface there (seeds far behind it are background seen through gaps or past
+   a loose outline). The object's hidden back lies in the same viewing cone a little further
+   away, and so does whatever stands behind the object (a box, a wall, the floor), so depth
+   alone cannot choose: a hidden point in the cone joins only when no stretch of its reference
+   ray between the object's front and it is seen through by other views
+   (`inpaint3d_core.masks.free_space`): the object's inside is never seen through, the air
+   between the object and the clutter behind it is. Such points also stay within a depth slab
+   as deep as the seeds are wide (objects are about as deep as they are wide). Surfaces that run
+   through the cone and continue well outside it (the floor or table the object stands on, a
+   wall right behind it) are not the object: their points are dropped by a plane test.
+   Isolated points are dropped as outliers. Parts the reference view could not see join by
+   growing through short hops: inside the cone hops may be longer where the points are sparser
+   (surfaces few views saw carry few points), points behind the front join only by hops along a
+   surface (the far wall of an open cup), and outside the cone only where a surface well in
+   front of the object hid them.
 2. Project the object's points into each view and rasterise their alpha shape (Delaunay
    triangles with short edges), closed and hole-filled: the silhouette, without the inflation
    that splatting discs would add.
