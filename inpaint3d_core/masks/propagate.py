@@ -28,7 +28,8 @@ How, and why each step:
    it, no weights): points sit on surfaces at least two views saw, so the projected outline
    runs a little inside the true one, and a sliver that only this view sees (the far side of
    the object at the ends of a camera arc) has no points at all; the image shows where the
-   object ends. Accepted only when it agrees with the projection.
+   object ends. Accepted only when it agrees with the projection and has not grown onto
+   the background (by area, or over points seen behind the object).
 5. Optionally ask SAM (prompts derived per view: positives on visible object points, negatives
    on visible background points just outside, a box around the projection) and keep SAM's mask
    unless it disagrees strongly with the projection, in which case the view is flagged and the
