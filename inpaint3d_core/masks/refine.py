@@ -96,6 +96,9 @@ def grabcut_refine(
         return silhouette
     background_model = np.zeros((1, 65), np.float64)
     object_model = np.zeros((1, 65), np.float64)
+    # GrabCut seeds its colour models from OpenCV's global RNG: without a fixed seed the same
+    # view gives a different mask depending on what ran before it in the process.
+    cv2.setRNGSeed(0)
     cv2.grabCut(work_image, labels, None, background_model, object_model, iterations, cv2.GC_INIT_WITH_MASK)
 
     found = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
