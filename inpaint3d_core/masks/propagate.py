@@ -155,7 +155,13 @@ class PropagationSettings(BaseModel):
         0.75, ge=0.0, le=1.0, description="Below this IoU with the projection, the image refinement is rejected."
     )
     refine_max_growth: float = Field(
-        0.25, ge=0.0, description="An image refinement that grows the projection's area by more than this is rejected."
+        0.15, ge=0.0, description="An image refinement that grows the projection's area by more than this is rejected."
+    )
+    refine_max_reference_ratio: float = Field(
+        1.4,
+        gt=0.0,
+        description="An image refinement that grows a mask past this many times the reference masks' share of "
+        "their view is rejected.",
     )
     refine_max_background: float = Field(
         0.2,
@@ -781,6 +787,7 @@ def propagate(
         if not registered[view]:
             raise InputError(f"reference view {view} has no pose (unregistered): mark the region on a registered view")
     obj = select_object_points(scene, references, settings)
+    reference_share = float(np.mean([morphology.area_fraction(m) for m in references.values()]))
     masks, source, agreement = [], [], {}
     for view in tqdm(range(n), desc="propagating masks", unit="view", leave=False):
         w, h = int(scene.cameras.width[view]), int(scene.cameras.height[view])
@@ -819,6 +826,10 @@ def propagate(
                 settings.refine_max_growth,
                 settings.refine_max_background,
             )
+            # Views of one capture see the object at about one size: growth past a multiple of
+            # the reference's share of its view is background, whatever the colours say.
+            grown = refined.sum() > projection.sum()
+            ran_off |= grown and refined.mean() > settings.refine_max_reference_ratio * reference_share
             if agrees and not ran_off:
                 projection, how = refined, "refined"
         mask = projection
