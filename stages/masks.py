@@ -98,6 +98,12 @@ class Config(StageConfig):
     max_area_fraction: float = Field(
         0.9, gt=0.0, le=1.0, description="Masks covering more of a view than this are reported as suspicious."
     )
+    max_area_ratio: float = Field(
+        1.5,
+        gt=1.0,
+        description="Propagated masks covering more than this many times the reference masks' share of their view "
+        "are reported: a mask that grew onto the background behind the object.",
+    )
     propagation: PropagationSettings = Field(
         default_factory=PropagationSettings, description="How masks are carried through 3D between views."
     )
@@ -266,8 +272,48 @@ def _solid_masks(config: Config, views: PosedViews, method: str) -> list[np.ndar
     return masks
 
 
+def _check_against_reference(
+    masks: list[np.ndarray],
+    source: list[str],
+    refs: dict[int, np.ndarray],
+    views: PosedViews,
+    config: Config,
+    notes: list[str],
+) -> dict:
+    """Propagated views whose mask covers far more of the view than the reference masks do.
+
+    Why: the views of one capture see the object at about the same size, so a propagated mask
+    several times the reference's share has almost surely spread onto the floor or the clutter
+    behind the object; without this only masks over 90% of a view were reported.
+    """
+    reference_area = float(np.mean([morphology.area_fraction(m) for m in refs.values()]))
+    propagated = [i for i, how in enumerate(source) if how not in ("reference", "unregistered")]
+    ratios = {i: morphology.area_fraction(masks[i]) / reference_area for i in propagated}
+    grown = [views.views[i].name for i, r in ratios.items() if r > config.max_area_ratio]
+    if grown:
+        worst = max(ratios.values())
+        note = (
+            f"propagated masks of {len(grown)} views cover more than {config.max_area_ratio:g}x the reference "
+            f"mask's {reference_area:.0%} of the view (up to {worst:.1f}x: {', '.join(grown[:8])}"
+            f"{', ...' if len(grown) > 8 else ''}); they may have spread onto the background: check the contact sheet, "
+            "give a second reference mask or a SAM checkpoint"
+        )
+        log.warning(note)
+        notes.append(note)
+    return {
+        "reference_area": reference_area,
+        "max_area_vs_reference": round(max(ratios.values()), 3) if ratios else None,
+        "grown_views": grown,
+    }
+
+
 def _propagated(
-    store: SceneStore, views: PosedViews, refs: dict[int, np.ndarray], config: Config, segmenter: SamSegmenter | None
+    store: SceneStore,
+    views: PosedViews,
+    refs: dict[int, np.ndarray],
+    config: Config,
+    segmenter: SamSegmenter | None,
+    notes: list[str],
 ) -> tuple[list[np.ndarray], list[str], dict]:
     result = propagate(
         _scene_points(store, views),
@@ -278,6 +324,7 @@ def _propagated(
         image=views.image,
     )
     extra = {
+        **_check_against_reference(result.masks, result.source, refs, views, config, notes),
         "object_points": int(result.object_points.sum()),
         "sam_rejected": [views.views[i].name for i in result.flagged],
         "sam_agreement": {views.views[i].name: round(v, 3) for i, v in result.agreement.items()},
@@ -312,7 +359,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         else:
             refs = _drawn_references(config, views)
         refiner = segmenter if config.sam_refine else None
-        masks, source, extra = _propagated(ctx.store, views, refs, config, refiner)
+        masks, source, extra = _propagated(ctx.store, views, refs, config, refiner, notes)
     for i in range(len(views)):
         if not views.registered[i] and source[i] != "unregistered":
             masks[i] = np.zeros_like(masks[i])

@@ -2,15 +2,22 @@
 
 How, and why each step:
 1. Select the object's 3D points. The reference mask picks the scene points that are *visible*
-   in the reference view and project inside it (the seeds: the object's visible surface). The
-   object's hidden back lies in the same viewing cone a little further away, so points in the
-   cone within a depth slab behind the seeds join them (the slab is as deep as the seeds are
-   wide: objects are about as deep as they are wide). Surfaces that run through the cone and
-   continue well outside it (the floor or table the object stands on, a wall right behind it)
-   are not the object: their points are dropped by a plane test. Isolated points are dropped
-   as outliers. Parts outside the reference view's cone join by growing through short hops;
-   inside the cone hops may be longer where the points are sparser (surfaces few views saw
-   carry few points).
+   in the reference view and project inside it (the seeds: the object's visible surface), kept
+   to the nearest surface there (seeds far behind it are background seen through gaps or past
+   a loose outline). The object's hidden back lies in the same viewing cone a little further
+   away, and so does whatever stands behind the object (a box, a wall, the floor), so depth
+   alone cannot choose: a hidden point in the cone joins only when no stretch of its reference
+   ray between the object's front and it is seen through by other views
+   (`inpaint3d_core.masks.free_space`): the object's inside is never seen through, the air
+   between the object and the clutter behind it is. Such points also stay within a depth slab
+   as deep as the seeds are wide (objects are about as deep as they are wide). Surfaces that run
+   through the cone and continue well outside it (the floor or table the object stands on, a
+   wall right behind it) are not the object: their points are dropped by a plane test.
+   Isolated points are dropped as outliers. Parts the reference view could not see join by
+   growing through short hops: inside the cone hops may be longer where the points are sparser
+   (surfaces few views saw carry few points), points behind the front join only by hops along a
+   surface (the far wall of an open cup), and outside the cone only where a surface well in
+   front of the object hid them.
 2. Project the object's points into each view and rasterise their alpha shape (Delaunay
    triangles with short edges), closed and hole-filled: the silhouette, without the inflation
    that splatting discs would add.
@@ -21,7 +28,8 @@ How, and why each step:
    it, no weights): points sit on surfaces at least two views saw, so the projected outline
    runs a little inside the true one, and a sliver that only this view sees (the far side of
    the object at the ends of a camera arc) has no points at all; the image shows where the
-   object ends. Accepted only when it agrees with the projection.
+   object ends. Accepted only when it agrees with the projection and has not grown onto
+   the background (by area, or over points seen behind the object).
 5. Optionally ask SAM (prompts derived per view: positives on visible object points, negatives
    on visible background points just outside, a box around the projection) and keep SAM's mask
    unless it disagrees strongly with the projection, in which case the view is flagged and the
@@ -48,7 +56,8 @@ from tqdm import tqdm
 from inpaint3d_core.cameras import Cameras
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
-from inpaint3d_core.masks.refine import add_touched_rim, grabcut_refine
+from inpaint3d_core.masks.free_space import FreeSpace
+from inpaint3d_core.masks.refine import add_touched_rim, grabcut_refine, grew_onto_background
 from inpaint3d_core.segment import SamPrompt
 
 log = logging.getLogger(__name__)
@@ -105,6 +114,12 @@ class PropagationSettings(BaseModel):
     occluder_gap: float = Field(
         0.1, ge=0.0, description="An occluder is at least this far (fraction of the object's size) from the object."
     )
+    occluder_clearance: float = Field(
+        0.5,
+        ge=0.0,
+        description="Outside the reference mask's cone, points join the object only where the reference view "
+        "sees a surface at least this far (fraction of the object's size) in front of the object's front.",
+    )
     min_occluder_points: int = Field(
         5, ge=1, description="Fewest visible points a cluster needs to be carved out as an occluder."
     )
@@ -139,7 +154,33 @@ class PropagationSettings(BaseModel):
     refine_min_agreement: float = Field(
         0.75, ge=0.0, le=1.0, description="Below this IoU with the projection, the image refinement is rejected."
     )
+    refine_max_growth: float = Field(
+        0.15, ge=0.0, description="An image refinement that grows the projection's area by more than this is rejected."
+    )
+    refine_max_reference_ratio: float = Field(
+        1.4,
+        gt=0.0,
+        description="An image refinement that grows a mask past this many times the reference masks' share of "
+        "their view is rejected.",
+    )
+    refine_max_background: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="An image refinement covering more than this share of the visible points that lie clearly "
+        "behind the object around the projection is rejected (edge pixels the object only tints hold a few).",
+    )
     depth_tolerance: float = Field(0.03, ge=0.0, description="Relative depth slack of the visibility test.")
+    free_space_views: int = Field(
+        2,
+        ge=1,
+        description="A hidden point in the reference cone stands behind the object when this many views see "
+        "through some stretch of its reference ray between the object's front and it.",
+    )
+    free_space_samples: int = Field(8, ge=1, description="Samples along each such stretch.")
+    free_space_margin: float = Field(
+        0.05, ge=0.0, description="The stretch stops this far (fraction of the object's size) from either end."
+    )
     sam_positive_points: int = Field(6, ge=1, description="Positive SAM prompts per view.")
     sam_negative_points: int = Field(6, ge=0, description="Negative SAM prompts per view.")
     sam_min_agreement: float = Field(
@@ -291,6 +332,7 @@ def select_object_points(
 ) -> np.ndarray:
     """(P,) bool: the scene points that belong to the object marked by the reference masks."""
     selected = np.zeros(len(scene.xyz), dtype=bool)
+    free_space: FreeSpace | None = None
     for view, ref_mask in references.items():
         erode_px = max(1, int(round(settings.reference_erode * max(ref_mask.shape))))
         uv, z, inside = scene.project(view)
@@ -308,28 +350,110 @@ def select_object_points(
                 f"(need {settings.min_seed_points}): the mask is too small or misplaced, or the scene has too "
                 "few points there; draw a larger mask or use SAM"
             )
-        seed_xyz = scene.xyz[seeds]
-        center = np.median(seed_xyz, axis=0)
-        size = 2.0 * float(np.percentile(np.linalg.norm(seed_xyz - center, axis=1), 90))
+        size = _object_size(scene, view, ref_mask, seeds)
+        # The marked object is the nearest surface in the mask: seeds far behind it are
+        # background seen through gaps or past a loosely drawn outline.
+        seeds &= z <= np.percentile(z[seeds], 5) + settings.depth_slab * size
+        size = _object_size(scene, view, ref_mask, seeds)
+        center = np.median(scene.xyz[seeds], axis=0)
         z_lo, z_hi = np.percentile(z[seeds], [2, 98])
+        free_space = free_space or FreeSpace(scene, settings.depth_tolerance, settings.depth_tolerance)
         slab = settings.depth_slab * size
-        candidates = in_mask & (z >= z_lo - 0.05 * size) & (z <= z_hi + slab)
         on_planes = _support_planes(scene, seeds, size, settings)
+        # Hidden points in the cone that may be the object's unseen back; those whose reference
+        # ray crosses seen-through space between the object's front and them stand behind it.
+        in_cone = lands_in(morphology.dilate(ref_mask, erode_px))
+        hidden = in_cone & ~visible & (z >= z_lo - 0.05 * size)
+        hidden &= z <= z_hi + max(slab, settings.grow_limit * size)
+        behind = np.zeros(len(scene.xyz), dtype=bool)
+        if hidden.any():
+            behind[hidden] = _behind_front(scene, view, np.flatnonzero(hidden), seeds, size, free_space, settings)
+        candidates = in_mask & hidden & ~behind & (z <= z_hi + slab)
         idx = np.flatnonzero((candidates | seeds) & ~on_planes)
         keep = _drop_outliers(scene.xyz[idx])
         chosen = np.zeros(len(scene.xyz), dtype=bool)
         chosen[idx[keep]] = True
         chosen |= seeds & ~on_planes
-        # Parts the reference view could not see at all (outside its cone: a handle, a base)
-        # join when they touch the selection; what the reference view saw outside its mask is
-        # known background and never joins, nor do support planes.
-        in_cone = lands_in(morphology.dilate(ref_mask, erode_px))
-        background = visible & inside & ~in_cone
+        # Parts the reference view could not see at all (outside its cone: a base behind a box
+        # in front of the object) join when they touch the selection. Outside the cone only a
+        # surface well in front of the object's front can have hidden a part of it (the object's
+        # own fringe, a frond, at its own depth cannot); what the reference
+        # view saw there, or what stands behind the object's own depth, is background and never
+        # joins, nor do support planes or what stands behind the object in the cone.
+        nearer_than = z_lo - settings.occluder_clearance * size
+        hidden_by_nearer = free_space.occluded(scene.xyz, view, nearer_than=nearer_than)
+        background = inside & ~in_cone & (visible | ~hidden_by_nearer)
+        # What stands behind the object's front may still be its own far wall seen past an open
+        # top (a cup, a tankard): it joins by short hops along a surface, never across air.
         reachable = ~background & ~on_planes
         reachable &= np.linalg.norm(scene.xyz - center, axis=1) <= settings.grow_limit * size
         hop = _spacing(scene.xyz[chosen]) * settings.grow_factor
-        selected |= _grow(scene.xyz, chosen, reachable, hop, settings.grow_sparse_limit, long_ok=in_cone)
+
+        def along_a_surface(a: np.ndarray, b: np.ndarray, space: FreeSpace = free_space) -> np.ndarray:
+            return space.seen_through(0.5 * (a + b)) < settings.free_space_views
+
+        selected |= _grow(
+            scene.xyz,
+            chosen,
+            reachable,
+            hop,
+            settings.grow_sparse_limit,
+            long_ok=in_cone & ~behind,
+            checked=behind,
+            hop_ok=along_a_surface,
+        )
     return selected
+
+
+def _object_size(scene: ScenePoints, view: int, ref_mask: np.ndarray, seeds: np.ndarray) -> float:
+    """The object's size: the seeds' 3D spread, but no more than the mask's width at the seeds' depth.
+
+    Why both: the spread alone grows with every background point a loosely drawn mask lets in
+    (a wall metres behind a plant), and the mask's width alone misjudges thin or slanted
+    objects; the smaller of the two is right for a compact object and robust to a loose mask.
+    """
+    xyz = scene.xyz[seeds]
+    spread = 2.0 * float(np.percentile(np.linalg.norm(xyz - np.median(xyz, axis=0), axis=1), 90))
+    _, z, _ = scene.project(view)
+    focal = float(np.sqrt(scene.cameras.K[view][0, 0] * scene.cameras.K[view][1, 1]))
+    width = np.sqrt(float(np.count_nonzero(ref_mask))) * float(np.median(z[seeds])) / focal
+    return min(spread, width)
+
+
+def _behind_front(
+    scene: ScenePoints,
+    view: int,
+    points: np.ndarray,
+    seeds: np.ndarray,
+    size: float,
+    free_space: FreeSpace,
+    settings: PropagationSettings,
+) -> np.ndarray:
+    """(len(points),) bool: hidden points whose reference ray crosses seen-through space after the object's front.
+
+    The front at a point's pixel is the deepest of its nearest seeds there (deepest, so that on a
+    steep surface the stretch tested never starts in the air in front of the object). Samples
+    run along the reference ray from just behind that front to just before the point; the point
+    stands behind the object when any sample is seen through by `free_space_views` views.
+    """
+    uv, z, _ = scene.project(view)
+    k = min(4, int(seeds.sum()))
+    _, nearest = cKDTree(uv[seeds]).query(uv[points], k=k)
+    front = z[seeds][np.asarray(nearest).reshape(len(points), k)].max(axis=1)
+    margin = np.maximum(settings.depth_tolerance * z[points], settings.free_space_margin * size)
+    start, stop = front + margin, z[points] - margin
+    tested = stop > start
+    behind = np.zeros(len(points), dtype=bool)
+    if not tested.any():
+        return behind
+    fractions = (np.arange(settings.free_space_samples) + 0.5) / settings.free_space_samples
+    depth = start[tested, None] + (stop - start)[tested, None] * fractions  # (T, S) depths along each ray
+    eye = scene.cameras.centers[view]
+    rays = scene.xyz[points[tested]] - eye  # reaches the point at its own depth
+    samples = eye + rays[:, None, :] * (depth / z[points[tested], None])[..., None]
+    seen = free_space.seen_through(samples.reshape(-1, 3)).reshape(depth.shape)
+    behind[tested] = (seen >= settings.free_space_views).any(axis=1)
+    return behind
 
 
 def _spacing(xyz: np.ndarray) -> float:
@@ -339,7 +463,14 @@ def _spacing(xyz: np.ndarray) -> float:
 
 
 def _grow(
-    xyz: np.ndarray, start: np.ndarray, reachable: np.ndarray, radius: float, sparse_limit: float, long_ok: np.ndarray
+    xyz: np.ndarray,
+    start: np.ndarray,
+    reachable: np.ndarray,
+    radius: float,
+    sparse_limit: float,
+    long_ok: np.ndarray,
+    checked: np.ndarray | None = None,
+    hop_ok: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """(P,) bool: `start` plus every reachable point connected to it by short hops.
 
@@ -351,6 +482,7 @@ def _grow(
     outlines the object in those views. Stray mis-triangulated points around a real object are
     just as sparse, so long hops are only allowed where the reference view independently says
     "object" (inside its mask's cone: every point of the object projects inside its silhouette).
+    Points in `checked` join only by a hop that `hop_ok(from, to)` accepts.
     """
     grown = start.copy()
     pool = np.flatnonzero(reachable & ~start)
@@ -369,7 +501,13 @@ def _grow(
         hits = hits[~grown[pool[hits]]]
         if len(hits) == 0:
             break
-        new = hits[cKDTree(frontier).query(xyz[pool[hits]])[0] <= hop[hits]]
+        distance, nearest = cKDTree(frontier).query(xyz[pool[hits]])
+        close = distance <= hop[hits]
+        if checked is not None and hop_ok is not None:
+            test = close & checked[pool[hits]]
+            if test.any():
+                close[test] = hop_ok(frontier[nearest[test]], xyz[pool[hits[test]]])
+        new = hits[close]
         if len(new) == 0:
             break
         grown[pool[new]] = True
@@ -524,6 +662,28 @@ def carve_occluders(
     return (mask & ~carve).astype(np.uint8)
 
 
+def _behind_object(
+    scene: ScenePoints, view: int, object_points: np.ndarray, visible: np.ndarray, settings: PropagationSettings
+) -> np.ndarray:
+    """(P,) bool: visible non-object points clearly deeper than the object where they land.
+
+    These are surfaces behind the object (floor, clutter, walls); unselected points at the
+    object's own depth next to its outline may be the object itself and prove nothing.
+    """
+    uv, z, inside = scene.project(view)
+    obj = object_points & inside
+    other = np.flatnonzero(visible & ~object_points & inside)
+    out = np.zeros(len(z), dtype=bool)
+    if obj.sum() < 4 or len(other) == 0:
+        return out
+    obj_xyz = scene.xyz[object_points]
+    size = 2.0 * float(np.percentile(np.linalg.norm(obj_xyz - obj_xyz.mean(axis=0), axis=1), 90))
+    _, idx = cKDTree(uv[obj]).query(uv[other], k=min(4, int(obj.sum())))
+    object_depth = z[obj][np.asarray(idx).reshape(len(other), -1)].max(axis=1)
+    out[other] = z[other] > object_depth + settings.depth_slab * size
+    return out
+
+
 # ---------------------------------------------------------------------------- 4. SAM prompts
 def farthest_points(uv: np.ndarray, k: int) -> np.ndarray:
     """Indices of up to k points spread over `uv` (farthest-point sampling from the centroid)."""
@@ -627,6 +787,7 @@ def propagate(
         if not registered[view]:
             raise InputError(f"reference view {view} has no pose (unregistered): mark the region on a registered view")
     obj = select_object_points(scene, references, settings)
+    reference_share = float(np.mean([morphology.area_fraction(m) for m in references.values()]))
     masks, source, agreement = [], [], {}
     for view in tqdm(range(n), desc="propagating masks", unit="view", leave=False):
         w, h = int(scene.cameras.width[view]), int(scene.cameras.height[view])
@@ -656,7 +817,20 @@ def propagate(
                 settings.refine_max_size,
             )
             refined = add_touched_rim(view_image, refined, settings.rim_min_coverage)
-            if morphology.iou(refined, projection) >= settings.refine_min_agreement:
+            agrees = morphology.iou(refined, projection) >= settings.refine_min_agreement
+            ran_off = grew_onto_background(
+                refined,
+                projection,
+                uv[_behind_object(scene, view, obj, visible, settings)],
+                settings.refine_band,
+                settings.refine_max_growth,
+                settings.refine_max_background,
+            )
+            # Views of one capture see the object at about one size: growth past a multiple of
+            # the reference's share of its view is background, whatever the colours say.
+            grown = refined.sum() > projection.sum()
+            ran_off |= grown and refined.mean() > settings.refine_max_reference_ratio * reference_share
+            if agrees and not ran_off:
                 projection, how = refined, "refined"
         mask = projection
         if segment is not None and view_image is not None:

@@ -15,7 +15,8 @@ are fitted on the crop only, so they describe the object and its immediate surro
 A hard cut splits each edge pixel at about half coverage; `add_touched_rim` then adds the ring
 pixels the object still tints (a mask for inpainting must cover them, or a halo stays). The
 result is accepted only when it still agrees with the projection (IoU at least a bound),
-like SAM's agreement check: where object and background share colours GrabCut can run off, and
+like SAM's agreement check, and when it has not grown onto the background
+(`grew_onto_background`): where object and background share colours GrabCut can run off, and
 then the projection is the safer mask.
 """
 
@@ -95,6 +96,9 @@ def grabcut_refine(
         return silhouette
     background_model = np.zeros((1, 65), np.float64)
     object_model = np.zeros((1, 65), np.float64)
+    # GrabCut seeds its colour models from OpenCV's global RNG: without a fixed seed the same
+    # view gives a different mask depending on what ran before it in the process.
+    cv2.setRNGSeed(0)
     cv2.grabCut(work_image, labels, None, background_model, object_model, iterations, cv2.GC_INIT_WITH_MASK)
 
     found = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
@@ -142,3 +146,36 @@ def add_touched_rim(image: np.ndarray, mask: np.ndarray, min_alpha: float) -> np
     decisive = (contrast * contrast).sum(-1) >= 64.0
     joins = (ring > 0) & has_fg & has_bg & decisive & (alpha >= min_alpha)
     return (mask | joins).astype(np.uint8)
+
+
+def grew_onto_background(
+    refined: np.ndarray,
+    projection: np.ndarray,
+    background_px: np.ndarray,
+    band: float,
+    max_growth: float,
+    max_background: float,
+) -> bool:
+    """True when `refined` took in background: it grew past the projection by more than
+    `max_growth` of its area, or it covers more than `max_background` of the visible background
+    points in the band around the projection (points SfM saw as something else).
+
+    Why both: the points catch a run onto textured clutter even when the growth is small, and
+    the area catches a run onto a plain surface (a white turntable, a bare floor) where there
+    are no points at all. Legitimate snapping moves the outline by a pixel or two and adds the
+    thin slivers only one view sees: a few percent of the area, no background points.
+    """
+    projection, refined = morphology.as_binary(projection), morphology.as_binary(refined)
+    area = int(np.count_nonzero(projection))
+    if area == 0:
+        return False
+    if np.count_nonzero(refined) > (1.0 + max_growth) * area:
+        return True
+    h, w = projection.shape
+    px = np.clip(np.asarray(background_px, np.float64).reshape(-1, 2).astype(np.int64), 0, [w - 1, h - 1])
+    near = morphology.dilate(projection, band_width(projection, band))[px[:, 1], px[:, 0]] > 0
+    near &= projection[px[:, 1], px[:, 0]] == 0
+    if not near.any():
+        return False
+    covered = refined[px[near, 1], px[near, 0]] > 0
+    return bool(covered.mean() > max_background)

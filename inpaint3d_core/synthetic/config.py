@@ -92,6 +92,13 @@ class SyntheticConfig(BaseModel):
         description="'structured': walls, floor and furniture get brick, stone, wood or foliage patterns (edges and "
         "lines, chosen per seed); the object keeps its vivid noise texture. 'noise': noise everywhere.",
     )
+    n_clutter: int = Field(
+        0,
+        ge=0,
+        le=32,
+        description="Boxes, wall panels and poles standing behind the object at several depths "
+        "(`inpaint3d_core.synthetic.clutter`): a cluttered background for mask propagation tests.",
+    )
     supersample: int | None = Field(
         None,
         ge=1,

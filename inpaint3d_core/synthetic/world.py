@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from inpaint3d_core.synthetic.clutter import clutter_boxes
 from inpaint3d_core.synthetic.config import MAX_FURNITURE_DEPTH, TABLE_HALF_WIDTH, SyntheticConfig
 from inpaint3d_core.synthetic.geometry import Box, Room, Sphere, rotate
 from inpaint3d_core.synthetic.patterns import BRICK, FOLIAGE, NONE, STONE, WOOD, PatternMaterials, PatternShader
@@ -106,20 +107,36 @@ def _structured_kinds(rng: np.random.Generator, n_surfaces: int, object_id: int)
     return kinds
 
 
+def _clutter(config: SyntheticConfig) -> list[Box]:
+    """`config.n_clutter` solids behind the object, clear of the cameras (none by default)."""
+    if config.n_clutter == 0:
+        return []
+    camera_clearance = config.radius * (1.0 - 4.0 * config.jitter) - 0.15
+    return clutter_boxes(
+        config.n_clutter,
+        config.arc_center_degrees + 180.0,
+        config.object_size,
+        min(camera_clearance, config.room_half_width - MAX_FURNITURE_DEPTH - 0.1),
+        seeded_rng(config.seed, 4),
+    )
+
+
 class SyntheticWorld:
-    """Geometry and materials of one seeded scene. Surface ids: room faces 0-5, furniture, object last."""
+    """Geometry and materials of one seeded scene. Surface ids: room faces 0-5, furniture, clutter, object last."""
 
     def __init__(self, config: SyntheticConfig):
         self.config = config
         w = config.room_half_width
         self.room = Room(np.array([-w, -w, 0.0]), np.array([w, w, config.room_height]))
+        # Clutter shades and intersects like furniture; kept apart so tests can tell which is which.
         self.furniture = _furniture(config, seeded_rng(config.seed, 0))
         if config.table_height > 0.0:  # the object's support counts as furniture (after the drawn boxes)
             half = TABLE_HALF_WIDTH * config.object_size
             table = Box(np.array([0.0, 0.0, config.table_height / 2]), np.array([half, half, config.table_height / 2]))
             self.furniture.append(table)
+        self.clutter = _clutter(config)
         self.object = SyntheticObject.from_config(config)
-        n_surfaces = ROOM_FACES + len(self.furniture) + 1
+        n_surfaces = ROOM_FACES + len(self.furniture) + len(self.clutter) + 1
         self.object_id = n_surfaces - 1
         texture_rng = seeded_rng(config.seed, 3)
         vivid = np.arange(n_surfaces) == self.object_id
@@ -132,13 +149,13 @@ class SyntheticWorld:
 
     def is_free(self, point: np.ndarray) -> bool:
         """True when a camera may stand at `point` (inside the room, outside every solid)."""
-        solids = [*self.furniture, self.object.shape]
+        solids = [*self.furniture, *self.clutter, self.object.shape]
         return self.room.contains(point) and not any(s.contains(point) for s in solids)
 
     def cast_background(self, origin: np.ndarray, dirs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """First hit of each ray in the object-free world: t (z-depth), unit normals, surface ids."""
         t, normals, surface = self.room.intersect(origin, dirs)
-        for index, box in enumerate(self.furniture):
+        for index, box in enumerate([*self.furniture, *self.clutter]):
             t_box, n_box = box.intersect(origin, dirs)
             closer = t_box < t
             t = np.where(closer, t_box, t)

@@ -126,3 +126,32 @@ def test_config_checks_each_method_has_its_inputs():
         Config(sphere=(0, 0, 0, -1))
     with pytest.raises(ValidationError):
         Config(method="lasso")
+
+
+def test_propagated_masks_much_larger_than_the_reference_are_reported(synthetic_store, tmp_path, monkeypatch, caplog):
+    """A propagation that spreads onto the background (here: every view's mask doubled in
+    area around the truth) is named in the summary, the notes and a warning line."""
+    views, truth = _truth(synthetic_store)
+    ref = tmp_path / f"{views.views[0].name}_mask.png"
+    iio.imwrite(ref, truth[0] * 255)
+    real_propagate = masks_stage.propagate
+
+    def spreading(*args, **kwargs):
+        result = real_propagate(*args, **kwargs)
+        result.masks[1:] = [morphology.dilate(m, 6) for m in result.masks[1:]]
+        return result
+
+    monkeypatch.setattr(masks_stage, "propagate", spreading)
+    with caplog.at_level("WARNING", logger="stages.masks"):
+        summary = masks_stage.run(synthetic_store, Config(reference_masks=(str(ref),), dilate_px=2)).summary
+    assert summary["max_area_vs_reference"] > 1.5 and len(summary["grown_views"]) == len(views) - 1
+    assert any("may have spread onto the background" in n for n in synthetic_store.read("masks").attrs["notes"])
+    assert "may have spread onto the background" in caplog.text
+
+
+def test_propagated_masks_of_the_reference_size_are_not_reported(synthetic_store, tmp_path):
+    views, truth = _truth(synthetic_store)
+    ref = tmp_path / f"{views.views[0].name}_mask.png"
+    iio.imwrite(ref, truth[0] * 255)
+    summary = masks_stage.run(synthetic_store, Config(reference_masks=(str(ref),), dilate_px=2)).summary
+    assert summary["grown_views"] == [] and summary["max_area_vs_reference"] < 1.5

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inpaint3d_core.masks import morphology
-from inpaint3d_core.masks.refine import add_touched_rim, band_width, grabcut_refine
+from inpaint3d_core.masks.refine import add_touched_rim, band_width, grabcut_refine, grew_onto_background
 
 SIZE = 64
 CENTER, RADIUS = np.array([30.3, 33.6]), 14.2
@@ -102,3 +102,24 @@ def test_grey_images_work_like_colour_ones(disc):
     projection = _projection_short_of(truth)
     refined = grabcut_refine(grey, projection, np.zeros((0, 2)), band=0.2, iterations=3, max_size=256)
     assert morphology.iou(add_touched_rim(grey, refined, 0.25), truth) >= 0.9
+
+
+def _disc(radius: float, center=(32.0, 32.0)) -> np.ndarray:
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE]
+    return (np.hypot(xs + 0.5 - center[0], ys + 0.5 - center[1]) <= radius).astype(np.uint8)
+
+
+def test_refinement_that_runs_onto_background_is_recognised():
+    projection = _disc(12.0)
+    snapped = _disc(12.8)  # the outline moved out by a pixel: fine
+    angles = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    ring = 32 + 14.5 * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # background seen around the object
+    assert not grew_onto_background(snapped, projection, ring, 0.15, 0.25, 0.2)
+    # Grown onto a plain surface with no points on it: caught by the area.
+    assert grew_onto_background(_disc(15.0), projection, np.zeros((0, 2)), 0.15, 0.25, 0.2)
+    # Grown a little, but over a patch of points seen behind the object: caught by the points.
+    lobe = projection | _disc(4.0, center=(46.5, 32.0))
+    assert np.count_nonzero(lobe) < 1.25 * np.count_nonzero(projection)
+    clutter = np.random.default_rng(0).uniform([45.0, 31.0], [46.5, 33.0], (20, 2))
+    assert grew_onto_background(lobe, projection, np.concatenate([ring, clutter]), 0.15, 0.25, 0.2)
+    assert not grew_onto_background(snapped, projection, np.concatenate([ring, clutter]), 0.15, 0.25, 0.2)
