@@ -42,7 +42,7 @@ from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
 from inpaint3d_core.nerf.model import FIELD_KEY, WARMUP_FIELD_KEY, field_to_bytes
 from inpaint3d_core.priors.base import InpaintingPrior
-from inpaint3d_core.priors.factory import PriorConfig, build_prior
+from inpaint3d_core.priors.factory import MIN_GUIDANCE_SCALE, PriorConfig, build_prior
 from inpaint3d_core.scene import load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
@@ -71,7 +71,9 @@ class Config(StageConfig):
     )
     prompt: str = Field("", description="Text prompt for replacement (stable_diffusion only).")
     negative_prompt: str = Field("", description="Negative prompt (stable_diffusion only).")
-    guidance_scale: float = Field(7.5, description="Classifier-free guidance scale (stable_diffusion).", ge=0)
+    guidance_scale: float = Field(
+        7.5, description="Classifier-free guidance scale (stable_diffusion).", ge=MIN_GUIDANCE_SCALE
+    )
     weights: LossWeights = Field(default_factory=LossWeights, description="Loss term weights.")
     depth_supervision: bool = Field(True, description="Fill the hole's depth from the warm-up and supervise it.")
     sds_region: Literal["unobserved", "mask"] = Field(

@@ -75,6 +75,7 @@ def masks_config(
     coordinates: str = "capture",
     dilate_px: int | None = None,
     mask_threshold: int | None = None,
+    allow_missing_masks: bool | None = None,
 ) -> masks_stage.Config:
     """Command-line values -> the masks stage config (shared by `inpaint3d masks` and `inpaint3d run`)."""
     values: dict[str, Any] = read_prompt_file(prompt_file) if prompt_file else {}
@@ -98,6 +99,7 @@ def masks_config(
         "coordinates": coordinates,
         "dilate_px": dilate_px,
         "mask_threshold": mask_threshold,
+        "missing_masks": "unmasked" if allow_missing_masks else None,
     }
     values.update({k: v for k, v in options.items() if v not in (None, ())})
     if prompts:
@@ -143,12 +145,15 @@ def masks(
     coordinates: str = typer.Option("capture", help="Frame of --sphere/--box-3d: capture or normalized."),
     dilate_px: int | None = typer.Option(None, "--dilate", help="Dilation of the stored masks in pixels."),
     mask_threshold: int | None = typer.Option(None, "--mask-threshold", help="Grey level that counts as masked."),
+    allow_missing_masks: bool = typer.Option(
+        False, "--allow-missing-masks", help="Import: train views that have no mask file unmasked instead of failing."
+    ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
 ) -> None:
     """Masks of the region to generate for every view; writes a contact sheet beside the store."""
     config = masks_config(
         method, mask_dir, reference_masks, sam_checkpoint, sam_model, prompt_file, points, boxes, sphere, box,
-        coordinates, dilate_px, mask_threshold,
+        coordinates, dilate_px, mask_threshold, allow_missing_masks,
     )  # fmt: skip
     scene = open_existing_store(store)
     result = masks_stage.run(scene, config, force=force)
