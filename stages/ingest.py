@@ -53,7 +53,10 @@ def capture_files(capture: Capture) -> list[Path]:
 
 
 def capture_inputs(config: dict[str, Any]) -> dict[str, str]:
-    """The capture's content fingerprint, an external input of the ingest stage."""
+    """The capture's content fingerprint, an external input of the ingest stage (none for a record
+    written by another ingest, e.g. the synthetic scenes' `write_store`, whose config has no capture)."""
+    if not config.get("capture"):
+        return {}
     capture = detect_capture(config["capture"], config.get("layout", "auto"), config.get("llff_factor"))
     digest = hashlib.sha256()
     for path in capture_files(capture):
