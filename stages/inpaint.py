@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
+from inpaint3d_core.determinism import deterministic_on_cpu
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import CheckpointStore
 from inpaint3d_core.joint.config import JointConfig, LossWeights, PresetName, preset
@@ -97,7 +98,15 @@ class Config(StageConfig):
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
-    return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force=force)
+    return run_stage(store, SPEC, config, lambda ctx: _compute_reproducibly(ctx, config), force=force)
+
+
+def _compute_reproducibly(ctx: StageContext, config: Config) -> dict:
+    """The stage on the CPU with deterministic kernels (prior training and the joint loop): same
+    seed, same machine, same field (see inpaint3d_core.determinism)."""
+    on_cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+    with deterministic_on_cpu("cuda" if on_cuda else "cpu"):
+        return _compute(ctx, config)
 
 
 def choose_device(config: Config) -> torch.device:
