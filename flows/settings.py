@@ -46,6 +46,7 @@ def input_errors_without_traceback() -> Iterator[None]:
         for logger in loggers:
             logger.removeFilter(log_filter)
 
+
 GPU_LIMIT_PREFIX = "gpu-"
 
 

@@ -39,13 +39,18 @@ from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSp
 from inpaint3d_core.store import SceneStore, view_key
 
 
-
 def capture_files(capture: Capture) -> list[Path]:
     """Every file ingest (and, through `pose_sources`, the poses stage) reads from a capture."""
     if capture.video is not None:
         files = [capture.video]
     else:
-        folders = (capture.image_dir, capture.gt_image_dir, capture.gt_mask_dir, capture.label_dir, capture.test_label_dir)
+        folders = (
+            capture.image_dir,
+            capture.gt_image_dir,
+            capture.gt_mask_dir,
+            capture.label_dir,
+            capture.test_label_dir,
+        )
         files = [p for folder in folders if folder is not None for p in list_files(folder)]
     for source in capture.pose_sources.values():
         files += sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]

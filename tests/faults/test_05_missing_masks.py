@@ -8,7 +8,9 @@ from fault_helpers import one_line_error
 from inpaint3d_core.io.images import write_image
 
 
-def test_missing_mask_files_are_an_error_naming_the_views_unless_allowed(cli, synthetic_store, synthetic_scene, tmp_path):
+def test_missing_mask_files_are_an_error_naming_the_views_unless_allowed(
+    cli, synthetic_store, synthetic_scene, tmp_path
+):
     folder = tmp_path / "my_masks"
     folder.mkdir()
     for name, mask in list(zip(synthetic_scene.names, synthetic_scene.masks, strict=True))[:-2]:

@@ -22,7 +22,17 @@ def _start_run(capture: Path, store: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(FAULTS)])}
     env.pop("PREFECT_API_URL", None)  # the temporary server, as a user without a Prefect server gets
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run", str(capture), "--store", str(store), "--pipeline", "slow_stage:SLOW"],
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "run",
+            str(capture),
+            "--store",
+            str(store),
+            "--pipeline",
+            "slow_stage:SLOW",
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
