@@ -6,6 +6,7 @@ import typer
 
 from flows.commands.inspect_cmd import open_existing_store
 from flows.commands.options import option_name, stage_config
+from flows.interrupts import report_interrupt
 from inpaint3d_core.joint.config import LossWeights
 from stages import inpaint as inpaint_stage
 
@@ -61,7 +62,8 @@ def inpaint(
         task=task,
         expansion={"cameras": expand_cameras, "fov_factor": fov_factor, "extend_views": extend_views},
     )
-    result = inpaint_stage.run(open_existing_store(store), config, force=force)
+    with report_interrupt(store):
+        result = inpaint_stage.run(open_existing_store(store), config, force=force)
     summary = result.summary
     if result.skipped:
         typer.echo("inpaint up to date")
