@@ -3,7 +3,7 @@ weights), so "a resumed run ends as an uninterrupted one would" could not be tes
 multi-threaded kernels summing in a different order each run (6.5e-7 after 48 steps, amplified by
 training), not an unseeded draw: with deterministic kernels on the CPU the runs are bit-identical
 on one machine and thread count, and a run resumed from a checkpoint after the warm-up ends
-within 1e-6 (relative L2) of the uninterrupted one."""
+within 1e-6 (relative L2) of the uninterrupted one (16 steps: 8 of warm-up, then SDS)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _train(views, checkpoints=None, after_step=None) -> np.ndarray:
     field = FieldConfig(levels=4, log2_table_size=12, base_resolution=8, max_resolution=64, hidden_dim=16,
                         color_hidden_dim=16, sh_degree=2)  # fmt: skip
     config = preset(
-        "quick", steps=24, warmup_steps=12, checkpoint_every=16, rays_per_batch=192, hole_rays_per_batch=32,
+        "quick", steps=16, warmup_steps=8, checkpoint_every=10, rays_per_batch=192, hole_rays_per_batch=32,
         field=field, render=RenderSettings(sampler="stratified", num_coarse=12, num_fine=12),
     )  # fmt: skip
     trainer = JointTrainer(training, config, GreyPrior(), torch.device("cpu"), near, far, checkpoints, after_step)
@@ -64,11 +64,11 @@ def test_same_seed_same_field_and_resume_within_tolerance(views):
     store = CheckpointStore(zarr.open_group(zarr.storage.MemoryStore(), mode="w"))
 
     def crash(step):
-        if step == 19:
+        if step == 13:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         _train(views, store, crash)
-    assert store.latest().step == 16
+    assert store.latest().step == 10
     resumed = _train(views, store)
     assert np.linalg.norm(resumed - first) / np.linalg.norm(first) <= RESUME_TOLERANCE
