@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def test_deleted_output_is_reported_refused_and_recomputed(synthetic_store, cli)
 def test_truncated_chunk_and_deleted_view_are_damage(synthetic_store):
     store = synthetic_store
     masks = f"{store.url}/masks/dilated"
-    chunk = next(p for p in sorted(__import__("pathlib").Path(masks).rglob("*")) if p.is_file() and "/c/" in str(p))
+    chunk = next(p for p in sorted(Path(masks).rglob("*")) if p.is_file() and "/c/" in str(p))
     chunk.write_bytes(chunk.read_bytes()[:-1])
     problems = store.damage("masks")
     assert len(problems) == 1 and "bytes" in problems[0]
