@@ -7,7 +7,6 @@ import os
 
 from fault_helpers import write_photos
 
-from flows.batch_flow import Outbox, job_digest
 from inpaint3d_core.store import SceneStore
 from stages import ingest
 
@@ -38,6 +37,8 @@ def test_copying_a_capture_keeps_the_cache(tmp_path):
 
 
 def test_batch_done_marker_covers_the_capture(tmp_path):
+    from flows.batch_flow import Outbox, job_digest  # imports Prefect: not at collection (PREFECT_HOME)
+
     capture = write_photos(tmp_path / "inbox" / "garden", ["a", "b", "c"])
     box, values = Outbox(str(tmp_path / "outbox")), {"preset": "quick"}
     digest = job_digest(values, None, str(capture))
