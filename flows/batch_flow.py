@@ -6,10 +6,13 @@ Inbox layout (local folder or fsspec URL)::
     inbox/<capture name>/job.yaml     optional job file (mask spec, prior, preset, ...)
 
 Outbox layout, per capture: `<name>.zarr` (the scene store), `<name>.done.json` (written on
-success with the job's digest) or `<name>.error.txt` (the failure, rewritten on each failed try).
-A capture is done when its done marker holds the digest of its current job; a changed job file
-reruns it (the store's fingerprints then recompute only what the change affects). One failing
-capture is recorded and never stops the others.
+success with the digest of the job and the capture's file listing) or `<name>.error.txt` (the
+failure, rewritten on each failed try). A capture is done when its done marker holds the digest
+of its current job and files; a changed job file, or photos added, removed or replaced, rerun it
+(the store's fingerprints then recompute only what the change affects). The listing uses what the
+filesystem reports without reading the files (name, size, modification time or ETag), so a
+remote inbox is checked without downloading it. One failing capture is recorded and never stops
+the others.
 
 Two ways to run the captures: `inline` (one after the other as subflows in this process; one GPU)
 or `deployment` (each through the single-capture deployment, concurrently, so the work pool's
@@ -118,8 +121,21 @@ class Outbox:
             fs.rm(path)
 
 
-def job_digest(values: dict[str, Any], pipeline: list[str] | None) -> str:
-    payload = json.dumps({"job": values, "pipeline": pipeline}, sort_keys=True, default=str)
+def capture_listing(url: str) -> list[tuple[str, int, str]]:
+    """Every file under a capture folder as (relative path, size, modification stamp)."""
+    fs, root = fsspec.core.url_to_fs(url)
+    root = root.rstrip("/")
+    listing = []
+    for name, info in sorted(fs.find(root, detail=True).items()):
+        stamp = next((info[k] for k in ("mtime", "LastModified", "last_modified", "ETag", "etag") if k in info), "")
+        listing.append((name[len(root) + 1 :], int(info.get("size") or 0), str(stamp)))
+    return listing
+
+
+def job_digest(values: dict[str, Any], pipeline: list[str] | None, capture_url: str | None = None) -> str:
+    """Digest of what a capture's result depends on: its job, the pipeline and its files."""
+    listing = capture_listing(capture_url) if capture_url is not None else None
+    payload = json.dumps({"job": values, "pipeline": pipeline, "capture": listing}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -177,7 +193,7 @@ def inpaint_batch(
             failed[capture.name] = str(exc)
             box.record_failure(capture.name, str(exc))
             continue
-        digest = job_digest(values, pipeline)
+        digest = job_digest(values, pipeline, capture.url)
         if box.is_done(capture.name, digest):
             skipped.append(capture.name)
             continue

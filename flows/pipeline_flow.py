@@ -172,7 +172,7 @@ def inpaint_capture(
         name = stage.SPEC.name
         config = spec.stage_config(name)
         fingerprint = expected_fingerprint(scene, stage.SPEC, config)
-        record = scene.record(name)
+        record = scene.intact_record(name)  # a damaged group must not be answered from Prefect's cache
         in_store = record is not None and record.fingerprint == fingerprint and name not in forced
         run = stage_task(name, retries, retry_delay_s).with_options(refresh_cache=not in_store)
         state = run(

@@ -7,14 +7,45 @@ thread. These are *defaults*: a value the user set in the environment or profile
 
 Heartbeats are left alone for deployment runs (workers use them to detect crashed runs); only
 the local entry points (`inpaint3d run`/`demo`, tests) wrap their flow calls in
-`local_prefect_settings()`.
+`local_prefect_settings()`. While it is active, Prefect's run loggers print a user's mistake
+(an `InputError`) as its one-line message, without the traceback: the CLI ends with that line
+and exit code 2, and a wall of engine frames before it only hides it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
+
+from inpaint3d_core.errors import InputError
+
+RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.flow_engine", "prefect.task_engine")
+
+
+class InputErrorWithoutTraceback(logging.Filter):
+    """Drop the traceback from Prefect's log records about an InputError (the message stays)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, InputError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+@contextlib.contextmanager
+def input_errors_without_traceback() -> Iterator[None]:
+    log_filter = InputErrorWithoutTraceback()
+    loggers = [logging.getLogger(name) for name in RUN_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(log_filter)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(log_filter)
+
 
 GPU_LIMIT_PREFIX = "gpu-"
 
@@ -37,12 +68,15 @@ def local_prefect_settings() -> Iterator[None]:
         temporary_settings,
     )
 
-    with temporary_settings(
-        set_defaults={
-            PREFECT_SERVER_ANALYTICS_ENABLED: False,
-            PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90,
-            PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
-        }
+    with (
+        temporary_settings(
+            set_defaults={
+                PREFECT_SERVER_ANALYTICS_ENABLED: False,
+                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90,
+                PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None,
+            }
+        ),
+        input_errors_without_traceback(),
     ):
         yield
 

@@ -93,13 +93,13 @@ def save_sam(model: Sam, path: str | Path) -> Path:
 
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
     try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle/zip errors: the file is not a plain tensor checkpoint
+    except Exception as exc:  # pickle/zip/safetensors header errors: not a plain tensor checkpoint
         raise InputError(
             f"SAM checkpoint {path} could not be read as a weights-only state dict ({exc}); "
             f"use an official checkpoint from {SAM_CHECKPOINTS_URL}"
@@ -130,7 +130,13 @@ def load_sam(checkpoint: str | Path, model_type: SamModelType = "auto", device: 
             f"({architecture}), not {model_type}: pass the matching --sam-model or 'auto'"
         )
     model = build_sam(architecture)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:  # keys/shapes of another model that happen to pass the architecture probe
+        raise InputError(
+            f"SAM checkpoint {path} does not hold SAM weights ({str(exc).splitlines()[0]}); "
+            f"use an official checkpoint from {SAM_CHECKPOINTS_URL}"
+        ) from exc
     model.eval()
     return model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 

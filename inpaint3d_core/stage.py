@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,9 +21,14 @@ from typing import Any
 import zarr
 from pydantic import BaseModel, ConfigDict
 
-from inpaint3d_core.store import SceneStore, StageNotReadyError, StageRecord
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.store import SceneStore, StageNotReadyError, StageRecord, damage_message
 
 _VERSIONED_PACKAGES = ("inpaint3d", "numpy", "zarr", "torch")
+
+
+class StoreDamageWarning(UserWarning):
+    """A stage's stored result is damaged (outputs missing or truncated) and is being recomputed."""
 
 
 class StageConfig(BaseModel):
@@ -38,6 +44,9 @@ class StageSpec:
     upstream: stages whose complete results this one reads (a missing one is an error).
     optional_upstream: stages read when present (their fingerprints then join this one's).
     packages: extra distributions whose versions are recorded (e.g. pycolmap, diffusers).
+    external_inputs: fingerprints of what the stage reads from outside the store, computed from
+        its config as a JSON dict (ingest: the capture's files), so a changed capture under the
+        same path is recomputed rather than reported up to date.
     """
 
     name: str
@@ -45,6 +54,7 @@ class StageSpec:
     upstream: tuple[str, ...] = ()
     optional_upstream: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
+    external_inputs: Callable[[dict[str, Any]], dict[str, str]] | None = None
 
 
 @dataclass
@@ -85,8 +95,15 @@ def fingerprint(spec: StageSpec, config: BaseModel, inputs: dict[str, str]) -> s
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def input_fingerprints(store: SceneStore, spec: StageSpec) -> dict[str, str]:
-    """Fingerprints of the upstream results this stage would read now."""
+def _config_dict(config: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    return config if isinstance(config, dict) else config.model_dump(mode="json")
+
+
+def input_fingerprints(
+    store: SceneStore, spec: StageSpec, config: BaseModel | dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Fingerprints of the upstream results (and, given the config, the external inputs) this
+    stage would read now."""
     inputs: dict[str, str] = {}
     for name in spec.upstream:
         record = store.record(name)
@@ -100,11 +117,13 @@ def input_fingerprints(store: SceneStore, spec: StageSpec) -> dict[str, str]:
         record = store.record(name)
         if record is not None:
             inputs[name] = record.fingerprint
+    if spec.external_inputs is not None and config is not None:
+        inputs.update(spec.external_inputs(_config_dict(config)))
     return inputs
 
 
 def expected_fingerprint(store: SceneStore, spec: StageSpec, config: BaseModel) -> str:
-    return fingerprint(spec, config, input_fingerprints(store, spec))
+    return fingerprint(spec, config, input_fingerprints(store, spec, config))
 
 
 def _versions(spec: StageSpec) -> dict[str, str]:
@@ -124,17 +143,25 @@ def run_stage(
     compute: Callable[[StageContext], dict[str, Any]],
     force: bool = False,
 ) -> StageResult:
-    """Run `compute` unless a complete result with the same fingerprint exists.
+    """Run `compute` unless a complete, undamaged result with the same fingerprint exists.
 
     On any exception the temporary group is removed and earlier stages are untouched; the
-    scratch group (checkpoints) is kept so a rerun can resume.
+    scratch group (checkpoints) is kept so a rerun can resume. A damaged result is recomputed
+    with a `StoreDamageWarning` saying what was wrong.
     """
     with store.writing():
-        inputs = input_fingerprints(store, spec)
+        inputs = input_fingerprints(store, spec, config)
         fp = fingerprint(spec, config, inputs)
         existing = store.record(spec.name)
         if existing is not None and existing.fingerprint == fp and not force:
-            return StageResult(spec.name, store.url, fp, True, 0.0, existing.summary)
+            problems = store.damage(spec.name)
+            if not problems:
+                return StageResult(spec.name, store.url, fp, True, 0.0, existing.summary)
+            warnings.warn(
+                damage_message(store.url, spec.name, problems, "recomputing it"),
+                StoreDamageWarning,
+                stacklevel=2,
+            )
         tmp = store.begin(spec.name)
         ctx = StageContext(store=store, spec=spec, group=tmp, fingerprint=fp, inputs=inputs)
         start = time.perf_counter()
@@ -161,12 +188,19 @@ def run_stage(
 
 
 def stage_status(store: SceneStore, spec: StageSpec) -> str:
-    """'complete', 'stale' (an upstream changed since it ran), or 'missing'."""
+    """'complete', 'damaged' (outputs missing or changed), 'stale' (an upstream or, for ingest, the
+    capture changed since it ran), or 'missing'."""
     record = store.record(spec.name)
     if record is None:
         return "missing"
+    if store.damage(spec.name):
+        return "damaged"
     try:
-        current = input_fingerprints(store, spec)
+        current = input_fingerprints(store, spec, record.config)
+        recorded = record.inputs
     except StageNotReadyError:
         return "stale"
-    return "complete" if current == record.inputs else "stale"
+    except InputError:  # the capture is gone or moved: the store is self-contained, judge by upstream only
+        current = input_fingerprints(store, spec)
+        recorded = {k: v for k, v in record.inputs.items() if k in current}
+    return "complete" if current == recorded else "stale"

@@ -18,11 +18,19 @@ Contract (see DESIGN.md "Contracts"):
   arrays (`write_bytes`) and written out by `inpaint3d export`.
 - `_work/<stage>` is a scratch group that survives failures (checkpoints for resuming); it is
   tied to the fingerprint it was written for and dropped when the stage commits.
+- The store deletes and overwrites only what it wrote. Opening a folder that is not a store (a
+  capture, a home directory) or a store holding files it did not write is refused; a stage
+  group is replaced only when every file in it is one its record lists.
+- A completeness record: each stage's record lists its output files with their sizes
+  (`outputs`), so a group missing or with a truncated file is seen as damaged (`damage`), not
+  reported complete and reused. Sizes, not hashes: checking must stay cheap on a 100-view store;
+  a same-size corruption inside a chunk is not detected.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import socket
@@ -39,9 +47,11 @@ import zarr
 from inpaint3d_core.errors import InputError
 
 RECORD_KEY = "inpaint3d"
+STORE_KEY = "inpaint3d_store"  # root attribute marking a folder as a scene store written by inpaint3d
 LOCK_SUFFIX = ".lock"
 TMP_PREFIX = "_tmp_"
 WORK_GROUP = "_work"
+ZARR_JSON = "zarr.json"
 
 
 class StoreError(InputError):
@@ -54,6 +64,10 @@ class StoreLockedError(StoreError):
 
 class StageNotReadyError(StoreError):
     """A stage's group is missing or incomplete."""
+
+
+class ForeignFilesError(StoreError):
+    """The store path holds files the store did not write; they are never deleted or overwritten."""
 
 
 @dataclass
@@ -70,6 +84,7 @@ class StageRecord:
     versions: dict[str, str] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     finished_at: str = ""
+    outputs: dict[str, int] | None = None  # relative file path -> size in bytes (None: older store)
 
     def to_attrs(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -99,8 +114,40 @@ class SceneStore:
         self.url = str(url)
         self.fs, self.root_path = fsspec.core.url_to_fs(self.url)
         self._lock_depth = 0
-        self.fs.makedirs(self.root_path, exist_ok=True)
-        self.root = zarr.open_group(self.url, mode="a", zarr_format=3)
+        self._refuse_foreign_location()
+        with _writable(self.url):
+            self.fs.makedirs(self.root_path, exist_ok=True)
+            self.root = zarr.open_group(self.url, mode="a", zarr_format=3)
+            if STORE_KEY not in self.root.attrs:
+                self.root.attrs[STORE_KEY] = {"version": 1}
+
+    def _refuse_foreign_location(self) -> None:
+        """A store is created only in a new or empty folder, and reopened only when everything at
+        its top level is its own (zarr nodes, its temporary and scratch groups)."""
+        path = self.root_path.rstrip("/")
+        if self.fs.isfile(path):
+            raise StoreError(f"store path {self.url} is a regular file; pass a new folder name for the store")
+        if not self.fs.isdir(path):
+            return
+        entries = self.fs.ls(path, detail=True)
+        if not entries:
+            return
+        names = {e["name"].rstrip("/").rsplit("/", 1)[-1]: e for e in entries}
+        if ZARR_JSON not in names:
+            raise ForeignFilesError(
+                f"{self.url} is a folder that is not a scene store (it holds {_examples(names)}); "
+                "the store never writes into it: pass a new or empty folder to --store"
+            )
+        foreign = [
+            n
+            for n, e in names.items()
+            if n != ZARR_JSON and not (e["type"] == "directory" and self.fs.exists(f"{path}/{n}/{ZARR_JSON}"))
+        ]
+        if foreign:
+            raise ForeignFilesError(
+                f"store {self.url} holds files it did not write ({_examples(dict.fromkeys(foreign))}); "
+                "move them out of the store folder, or pass another --store"
+            )
 
     def __repr__(self) -> str:
         return f"SceneStore({self.url!r})"
@@ -152,6 +199,10 @@ class SceneStore:
         raise StoreLockedError(f"could not take the writer lock {path}: another writer raced for it")
 
     def _create_exclusive(self, path: str, payload: bytes) -> bool:
+        with _writable(self.url):
+            return self._create_exclusive_unchecked(path, payload)
+
+    def _create_exclusive_unchecked(self, path: str, payload: bytes) -> bool:
         if self.is_local:
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -202,16 +253,50 @@ class SceneStore:
             return None
         return StageRecord.from_attrs(attrs)
 
+    def damage(self, stage: str) -> list[str]:
+        """What is wrong with `stage`'s complete group: its listed outputs that are missing or whose
+        size changed (empty when intact, or when the record predates output lists)."""
+        record = self.record(stage)
+        if record is None or record.outputs is None:
+            return []
+        present = self._files(stage)
+        problems = []
+        for rel, size in record.outputs.items():
+            if rel not in present:
+                problems.append(f"{rel} missing")
+            elif present[rel] != size:
+                problems.append(f"{rel} is {present[rel]} bytes, {size} written")
+        return problems
+
+    def intact_record(self, stage: str) -> StageRecord | None:
+        """The record of `stage` if its group is complete and undamaged (what may be reused)."""
+        record = self.record(stage)
+        return record if record is not None and not self.damage(stage) else None
+
+    def _files(self, group: str) -> dict[str, int]:
+        """Files under a group (relative path -> size), without the group's own zarr.json (it
+        holds the record, written after the outputs are listed)."""
+        base = self._path(group)
+        found = self.fs.find(base, detail=True)
+        return {
+            name[len(base) + 1 :]: int(info["size"])
+            for name, info in found.items()
+            if name[len(base) + 1 :] != ZARR_JSON
+        }
+
     def stages(self) -> list[str]:
         """Names of the complete stage groups."""
         return sorted(n for n in self.root.group_keys() if not n.startswith("_") and self.record(n))
 
     def read(self, stage: str) -> zarr.Group:
-        """The complete group of `stage`, read-only; a clear error if it is missing or incomplete."""
+        """The complete group of `stage`, read-only; a clear error if it is missing, incomplete or damaged."""
         if self.record(stage) is None:
             raise StageNotReadyError(
                 f"stage '{stage}' has no complete result in {self.url}: run `inpaint3d {stage} {self.url}` first"
             )
+        problems = self.damage(stage)
+        if problems:
+            raise StageNotReadyError(damage_message(self.url, stage, problems))
         return zarr.open_group(self.url, mode="r", zarr_format=3, path=stage)
 
     def begin(self, stage: str) -> zarr.Group:
@@ -223,11 +308,14 @@ class SceneStore:
         self._remove(tmp.basename)
 
     def commit(self, tmp: zarr.Group, record: StageRecord) -> None:
-        """Mark `tmp` complete, then move it into place of `record.stage` (replacing the old one)."""
+        """Mark `tmp` complete, then move it into place of `record.stage` (replacing the old one,
+        which must hold nothing but what the store wrote there)."""
         self._require_lock()
-        record.complete = True
-        tmp.attrs[RECORD_KEY] = _json_ready(record.to_attrs())
         stage = record.stage
+        self._refuse_foreign_stage_group(stage)
+        record.complete = True
+        record.outputs = self._files(tmp.basename)
+        tmp.attrs[RECORD_KEY] = _json_ready(record.to_attrs())
         old = None
         if self.fs.exists(self._path(stage)):
             old = f"{TMP_PREFIX}old_{stage}_{uuid.uuid4().hex[:8]}"
@@ -238,9 +326,39 @@ class SceneStore:
         self._remove(f"{WORK_GROUP}/{stage}")
         self._reopen()
 
+    def _refuse_foreign_stage_group(self, stage: str) -> None:
+        """Replacing `<store>/<stage>` deletes it: allowed only when it is a stage group this store
+        committed and every file in it is listed in its record (or it is an older record's group
+        holding only zarr files)."""
+        path = self._path(stage)
+        if not self.fs.exists(path):
+            return
+        attrs = {}
+        if self.fs.exists(f"{path}/{ZARR_JSON}"):
+            with contextlib.suppress(ValueError, KeyError):
+                attrs = json.loads(self.fs.cat_file(f"{path}/{ZARR_JSON}")).get("attributes", {})
+        record = attrs.get(RECORD_KEY)
+        if not record:
+            raise ForeignFilesError(
+                f"{self.url}/{stage} was not written by this store (no stage record); it is never replaced: "
+                "move it out of the store folder, or pass another --store"
+            )
+        files = self._files(stage)
+        listed = record.get("outputs")
+        if listed is None:
+            foreign = sorted(f for f in files if not _is_zarr_file(f))
+        else:
+            foreign = sorted(f for f in files if f not in listed)
+        if foreign:
+            raise ForeignFilesError(
+                f"{self.url}/{stage} holds files the store did not write ({_examples(dict.fromkeys(foreign))}); "
+                "move them out before rerunning the stage"
+            )
+
     def invalidate(self, stage: str) -> None:
         """Delete a stage's result (used by `--force`-style reruns and tests)."""
         with self.writing():
+            self._refuse_foreign_stage_group(stage)
             self._remove(stage)
             self._reopen()
 
@@ -262,6 +380,41 @@ class SceneStore:
     def _require_lock(self) -> None:
         if self._lock_depth == 0:
             raise StoreError("writing to the store needs its writer lock: use `with store.writing():`")
+
+
+def damage_message(url: str, stage: str, problems: list[str], remedy: str | None = None) -> str:
+    """One line saying a stage group is damaged and what happens or what to do about it."""
+    more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+    remedy = remedy or f"run `inpaint3d {stage} {url}` or `inpaint3d run` again to recompute it"
+    return f"stage '{stage}' in {url} is damaged ({'; '.join(problems[:3])}{more}): {remedy}"
+
+
+def _examples(names: dict[str, Any], limit: int = 3) -> str:
+    listed = sorted(names)
+    more = f" and {len(listed) - limit} more" if len(listed) > limit else ""
+    return ", ".join(listed[:limit]) + more
+
+
+def _is_zarr_file(rel: str) -> bool:
+    """A file zarr v3 writes: node metadata or a chunk under an array's `c/` folder."""
+    parts = rel.split("/")
+    return parts[-1] == ZARR_JSON or "c" in parts[:-1]
+
+
+_READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+@contextlib.contextmanager
+def _writable(url: str) -> Iterator[None]:
+    """A store on a read-only location is the user's to fix: say so in one line."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _READ_ONLY_ERRNOS:
+            raise
+        raise StoreError(
+            f"store {url} cannot be written ({exc.strerror or exc}); pass a --store on a writable location"
+        ) from exc
 
 
 def _is_stale(holder: dict[str, Any]) -> bool:

@@ -5,11 +5,15 @@ Writes `ingest/images/<i>` (upright RGB, optionally downscaled, every view its o
 attributes `views`, `capture`, `skipped` (see `inpaint3d_core.scene`), plus `layout`,
 `pose_sources` (pose files found in the capture, for the poses stage) and, for a video, `video`.
 Views keep their order: sorted file names (the order LLFF's poses_bounds rows follow) or frame
-order. A changed capture under the same path is not noticed by the cache: rerun with --force.
+order. The fingerprint covers the capture's contents (`capture_inputs`: every file ingest reads,
+by relative path, size and content hash), so photos added, removed or replaced under the same
+path are ingested again; hashes rather than modification times, so a capture copied from an
+fsspec inbox (new times, same bytes) stays cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +38,45 @@ from inpaint3d_core.scene import INGEST
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, view_key
 
-SPEC = StageSpec(name=INGEST, schema_version=1, packages=("pillow", "pillow-heif", "imageio-ffmpeg"))
+
+def capture_files(capture: Capture) -> list[Path]:
+    """Every file ingest (and, through `pose_sources`, the poses stage) reads from a capture."""
+    if capture.video is not None:
+        files = [capture.video]
+    else:
+        folders = (
+            capture.image_dir,
+            capture.gt_image_dir,
+            capture.gt_mask_dir,
+            capture.label_dir,
+            capture.test_label_dir,
+        )
+        files = [p for folder in folders if folder is not None for p in list_files(folder)]
+    for source in capture.pose_sources.values():
+        files += sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+    return sorted(set(files))
+
+
+def capture_inputs(config: dict[str, Any]) -> dict[str, str]:
+    """The capture's content fingerprint, an external input of the ingest stage (none for a record
+    written by another ingest, e.g. the synthetic scenes' `write_store`, whose config has no capture)."""
+    if not config.get("capture"):
+        return {}
+    capture = detect_capture(config["capture"], config.get("layout", "auto"), config.get("llff_factor"))
+    digest = hashlib.sha256()
+    for path in capture_files(capture):
+        with path.open("rb") as handle:
+            content = hashlib.file_digest(handle, "sha256").hexdigest()
+        digest.update(f"{capture.relative(path)}\0{path.stat().st_size}\0{content}\n".encode())
+    return {"capture": digest.hexdigest()[:16]}
+
+
+SPEC = StageSpec(
+    name=INGEST,
+    schema_version=1,
+    packages=("pillow", "pillow-heif", "imageio-ffmpeg"),
+    external_inputs=capture_inputs,
+)
 
 
 class CaptureSkipWarning(UserWarning):

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
+from inpaint3d_core.determinism import deterministic_on_cpu
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import CheckpointStore
 from inpaint3d_core.joint.config import JointConfig, LossWeights, PresetName, preset
@@ -42,7 +43,7 @@ from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
 from inpaint3d_core.nerf.model import FIELD_KEY, WARMUP_FIELD_KEY, field_to_bytes
 from inpaint3d_core.priors.base import InpaintingPrior
-from inpaint3d_core.priors.factory import PriorConfig, build_prior
+from inpaint3d_core.priors.factory import MIN_GUIDANCE_SCALE, PriorConfig, build_prior
 from inpaint3d_core.priors.internal import InternalPreset
 from inpaint3d_core.scene import load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
@@ -76,7 +77,9 @@ class Config(StageConfig):
     )
     prompt: str = Field("", description="Text prompt for replacement (stable_diffusion only).")
     negative_prompt: str = Field("", description="Negative prompt (stable_diffusion only).")
-    guidance_scale: float = Field(7.5, description="Classifier-free guidance scale (stable_diffusion).", ge=0)
+    guidance_scale: float = Field(
+        7.5, description="Classifier-free guidance scale (stable_diffusion).", ge=MIN_GUIDANCE_SCALE
+    )
     weights: LossWeights = Field(default_factory=LossWeights, description="Loss term weights.")
     depth_supervision: bool = Field(True, description="Fill the hole's depth from the warm-up and supervise it.")
     sds_region: Literal["unobserved", "mask"] = Field(
@@ -100,7 +103,15 @@ class Config(StageConfig):
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
-    return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force=force)
+    return run_stage(store, SPEC, config, lambda ctx: _compute_reproducibly(ctx, config), force=force)
+
+
+def _compute_reproducibly(ctx: StageContext, config: Config) -> dict:
+    """The stage on the CPU with deterministic kernels (prior training and the joint loop): same
+    seed, same machine, same field (see inpaint3d_core.determinism)."""
+    on_cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+    with deterministic_on_cpu("cuda" if on_cuda else "cpu"):
+        return _compute(ctx, config)
 
 
 def choose_device(config: Config) -> torch.device:

@@ -75,6 +75,11 @@ class Config(StageConfig):
     method: Method = Field("auto", description="Mask source; 'auto' picks from the options given (see module doc).")
     mask_dir: str | None = Field(None, description="Folder of mask images named like the views (method import).")
     mask_threshold: int = Field(127, ge=0, le=254, description="Grey level above which a mask pixel is set.")
+    missing_masks: Literal["error", "unmasked"] = Field(
+        "error",
+        description="Import: a training view with no mask file is an error naming the views (default), or is "
+        "trained unmasked ('unmasked': the region stays visible in that view).",
+    )
     reference_masks: tuple[str, ...] = Field(
         (), description="Mask images of a few views (matched by file stem), propagated to all views."
     )
@@ -333,6 +338,20 @@ def _propagated(
 
 
 # ---------------------------------------------------------------------------- compute
+def _refuse_missing_masks(config: Config, views: PosedViews, missing: list[int], folder: str | Path) -> None:
+    """A registered training view without a mask file would keep the object in 3D: say which ones
+    unless the user chose to train them unmasked. Test views (scored, never trained) need none."""
+    if config.missing_masks == "unmasked":
+        return
+    names = [views.views[i].name for i in missing if views.registered[i] and views.views[i].role == "train"]
+    if names:
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise InputError(
+            f"masks: {len(names)} view(s) have no mask file in {folder}: {listed}; add their masks "
+            "(named like the view's photo), or pass --allow-missing-masks to train them unmasked"
+        )
+
+
 def _compute(ctx: StageContext, config: Config) -> dict:
     views = load_posed_views(ctx.store)
     capture = ctx.store.read(INGEST).attrs.get("capture")
@@ -345,6 +364,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         )
         masks = imported.masks
         source = ["imported" if i in imported.matched else "missing" for i in range(len(views))]
+        _refuse_missing_masks(config, views, imported.missing, folder)
         notes += imported.notes
         extra["mask_dir"] = str(folder)
     elif method in ("sphere", "box"):

@@ -6,6 +6,7 @@ import typer
 
 from flows.commands.inspect_cmd import open_existing_store
 from flows.commands.options import option_name, stage_config, with_overrides
+from flows.interrupts import report_interrupt
 
 # The loss weights' defaults as shown by `--help` (LossWeights' own defaults; a test keeps them equal).
 # Written out because importing `inpaint3d_core.joint.config` pulls in torch, and `--help` must not.
@@ -78,7 +79,8 @@ def inpaint(
     )
     from stages import inpaint as inpaint_stage
 
-    result = inpaint_stage.run(open_existing_store(store), config, force=force)
+    with report_interrupt(store):
+        result = inpaint_stage.run(open_existing_store(store), config, force=force)
     summary = result.summary
     if result.skipped:
         typer.echo("inpaint up to date")

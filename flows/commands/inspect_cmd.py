@@ -20,9 +20,11 @@ def describe_store(store: SceneStore) -> dict:
     for module in PIPELINE:
         spec = module.SPEC
         record = store.record(spec.name)
+        damage = store.damage(spec.name)
         stages[spec.name] = {
-            "complete": record is not None,
+            "complete": record is not None and not damage,
             "status": stage_status(store, spec),
+            "damage": damage,
             "fingerprint": record.fingerprint if record else None,
             "config": record.config if record else None,
             "timings": record.timings if record else None,
@@ -40,6 +42,8 @@ def inspect(
     from rich.console import Console
     from rich.table import Table
 
+    from inpaint3d_core.store import damage_message
+
     info = describe_store(open_existing_store(store))
     if as_json:
         typer.echo(json.dumps(info, indent=2))
@@ -52,6 +56,9 @@ def inspect(
         summary = ", ".join(f"{k}={_short(v)}" for k, v in (rec["summary"] or {}).items())
         table.add_row(name, rec["status"], rec["fingerprint"] or "", seconds, summary)
     Console().print(table)
+    for name, rec in info["stages"].items():
+        if rec["damage"]:
+            typer.secho(damage_message(info["store"], name, rec["damage"]), err=True, fg="yellow")
 
 
 def _short(value) -> str:

@@ -78,6 +78,7 @@ def masks_config(
     coordinates: str = "capture",
     dilate_px: int | None = None,
     mask_threshold: int | None = None,
+    allow_missing_masks: bool | None = None,
     overrides: list[str] | None = None,
 ) -> MasksConfig:
     """Command-line values -> the masks stage config (shared by `inpaint3d masks` and `inpaint3d run`)."""
@@ -104,6 +105,7 @@ def masks_config(
         "coordinates": coordinates,
         "dilate_px": dilate_px,
         "mask_threshold": mask_threshold,
+        "missing_masks": "unmasked" if allow_missing_masks else None,
     }
     values.update({k: v for k, v in options.items() if v not in (None, ())})
     if prompts:
@@ -155,6 +157,9 @@ def masks(
     coordinates: str = typer.Option("capture", help="Frame of --sphere/--box-3d: capture or normalized."),
     dilate_px: int | None = typer.Option(None, "--dilate", help="Dilation of the stored masks in pixels."),
     mask_threshold: int | None = typer.Option(None, "--mask-threshold", help="Grey level that counts as masked."),
+    allow_missing_masks: bool = typer.Option(
+        False, "--allow-missing-masks", help="Import: train views that have no mask file unmasked instead of failing."
+    ),
     overrides: list[str] = typer.Option(
         [], "--set", help="Any field of the masks config, FIELD=VALUE (YAML value; repeatable)."
     ),
@@ -163,7 +168,7 @@ def masks(
     """Masks of the region to generate for every view; writes a contact sheet beside the store."""
     config = masks_config(
         method, mask_dir, reference_masks, sam_checkpoint, sam_model, prompt_file, points, boxes, sphere, box,
-        coordinates, dilate_px, mask_threshold, overrides,
+        coordinates, dilate_px, mask_threshold, allow_missing_masks, overrides,
     )  # fmt: skip
     from stages import masks as masks_stage
 

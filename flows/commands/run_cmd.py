@@ -1,8 +1,10 @@
 """`inpaint3d run CAPTURE --store STORE` and `inpaint3d demo`: the whole pipeline through the Prefect flow.
 
 Both work with no Prefect server configured (Prefect then starts its temporary local server in
-this process); with `PREFECT_API_URL` set, the run is recorded on that server like any other.
-Prefect is imported only inside the commands so the other commands start quickly.
+this process, tied to it by `flows.server_guard`); with `PREFECT_API_URL` set, the run is
+recorded on that server like any other. Prefect is imported only inside the commands so the
+other commands start quickly, and the job, the capture and the store are checked before Prefect
+starts (`check_run`), so a mistake is one line and exit code 2 within a second, not 20 s later.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 import typer
 
 from flows.commands.options import parse_overrides
+from flows.interrupts import report_interrupt
 from flows.settings import drop_empty_api_url, local_prefect_settings
 from inpaint3d_core.errors import InputError
 
@@ -30,13 +33,29 @@ def run_pipeline(
     export_dir: str | None = None,
 ) -> dict[str, Any]:
     """Run the single-capture flow from this process with the local Prefect defaults."""
+    check_run(capture, store, job, pipeline)
     drop_empty_api_url()
     from flows.pipeline_flow import inpaint_capture
+    from flows.server_guard import guard_temporary_server
 
-    with local_prefect_settings():
+    with local_prefect_settings(), report_interrupt(store):
+        guard_temporary_server()
         return inpaint_capture(
             capture=capture, store=store, job=job, pipeline=pipeline, force=force, export_dir=export_dir
         )
+
+
+def check_run(capture: str, store: str, job: dict[str, Any], pipeline: list[str] | None = None) -> None:
+    """What the flow would refuse, refused before Prefect starts: an unknown stage, a bad job value,
+    a missing local capture, a store location that cannot be (or must not be) written."""
+    from flows.job import build_job, default_pipeline_refs, merge_job_values, resolve_stage
+    from inpaint3d_core.store import SceneStore
+
+    stages = [resolve_stage(ref) for ref in (pipeline or default_pipeline_refs())]
+    build_job(stages, merge_job_values(job, {"capture": capture, "store": store}))
+    if "://" not in capture and not Path(capture).expanduser().exists():
+        raise InputError(f"capture {capture} not found; pass a folder of photos, a video or a posed capture folder")
+    SceneStore(store)
 
 
 def print_result(result: dict[str, Any]) -> None:
@@ -110,6 +129,9 @@ def run(
     box: str | None = typer.Option(None, "--box-3d", help="Masks: 3D box X,Y,Z,SX,SY,SZ."),
     coordinates: str | None = typer.Option(None, "--coordinates", help="Masks: frame of --sphere/--box-3d."),
     dilate_px: int | None = typer.Option(None, "--dilate", help="Masks: dilation in pixels."),
+    allow_missing_masks: bool | None = typer.Option(
+        None, "--allow-missing-masks", help="Masks: train views with no mask file unmasked instead of failing."
+    ),
     method: str | None = typer.Option(None, "--method", help="Inpaint: joint, recon_only, per_view or classical."),
     prior: str | None = typer.Option(None, "--prior", help="Inpaint: internal or stable_diffusion."),
     prior_model: str | None = typer.Option(
@@ -151,7 +173,7 @@ def run(
     masks = mask_values(
         mask_method=mask_method, mask_dir=mask_dir, reference_masks=reference_masks, sam_checkpoint=sam_checkpoint,
         sam_model=sam_model, prompt_file=prompt_file, points=points, boxes=boxes, sphere=sphere, box=box,
-        coordinates=coordinates, dilate_px=dilate_px,
+        coordinates=coordinates, dilate_px=dilate_px, allow_missing_masks=allow_missing_masks,
     )  # fmt: skip
     inpaint = prior_values(
         method=method, prior=prior, prior_model=prior_model, prompt=prompt, negative_prompt=negative_prompt,
@@ -192,6 +214,12 @@ def run_demo(
     config = SyntheticConfig.preset(preset, **(scene or {}))
     description = capture / "scene.json"
     # Regenerated only when missing or made with other settings: a rerun reuses every cached stage.
+    # A folder there that the demo did not write (no scene.json) is the user's and is never deleted.
+    if capture.exists() and not description.is_file() and any(capture.iterdir()):
+        raise InputError(
+            f"{capture} exists and was not written by the demo (no scene.json): pass another --out, "
+            "or move that folder away"
+        )
     if not description.exists() or json.loads(description.read_text()).get("config") != config.model_dump(mode="json"):
         shutil.rmtree(capture, ignore_errors=True)
         write_capture(generate_scene(config), capture)

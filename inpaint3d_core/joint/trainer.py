@@ -38,6 +38,7 @@ from safetensors.torch import save as save_safetensors
 from tqdm import tqdm
 
 from inpaint3d_core.cameras import image_pixel_grid, pixel_rays, ray_z_scale
+from inpaint3d_core.determinism import deterministic_on_own_device
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import Checkpoint, CheckpointStore, optimizer_tensors, restore_optimizer
 from inpaint3d_core.joint.config import JointConfig
@@ -469,6 +470,7 @@ class JointTrainer:
         return ckpt.step
 
     # ------------------------------------------------------------------ loop
+    @deterministic_on_own_device  # same seed, same machine, same field (threads' sum order)
     def run(self) -> TrainResult:
         cfg = self.config
         start = self._resume()

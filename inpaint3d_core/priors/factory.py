@@ -19,6 +19,10 @@ from inpaint3d_core.priors.internal import InternalPreset, InternalPrior, Intern
 from inpaint3d_core.priors.stable_diffusion import DEFAULT_MODEL, StableDiffusionInpaintPrior
 from inpaint3d_core.sds import SDSConfig
 
+# Classifier-free guidance below 1 extrapolates away from the prompt; the stage config uses the
+# same bound so a bad value is refused when the job is validated, not deep in the inpaint stage.
+MIN_GUIDANCE_SCALE = 1.0
+
 
 class PriorConfig(BaseModel):
     """Which 2D inpainting prior guides the hole, and how."""
@@ -37,7 +41,9 @@ class PriorConfig(BaseModel):
     dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
         "auto", description="stable_diffusion only: weights precision (auto = float16 on CUDA, float32 on CPU)."
     )
-    guidance_scale: float = Field(7.5, ge=1.0, description="stable_diffusion only: classifier-free guidance scale.")
+    guidance_scale: float = Field(
+        7.5, ge=MIN_GUIDANCE_SCALE, description="stable_diffusion only: classifier-free guidance scale."
+    )
     prompt: str = Field("", description="stable_diffusion only: what to paint into the hole (replacement).")
     negative_prompt: str = Field("", description="stable_diffusion only: what to steer away from.")
     resolution: int | None = Field(

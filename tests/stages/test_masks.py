@@ -52,13 +52,16 @@ def test_sphere_in_capture_coordinates_matches_the_object(synthetic_store, synth
     assert np.array_equal(load_masks(synthetic_store), load_masks(synthetic_store, dilated=False))
 
 
-def test_import_reports_views_without_masks(synthetic_store, tmp_path):
+def test_import_refuses_or_reports_views_without_masks(synthetic_store, tmp_path):
     views, truth = _truth(synthetic_store)
     folder = tmp_path / "masks"
     folder.mkdir()
     for i in range(0, len(views), 2):
         iio.imwrite(folder / f"{views.views[i].name}.png", truth[i] * 255)
-    summary = masks_stage.run(synthetic_store, Config(mask_dir=str(folder))).summary
+    unmasked = [views.views[i].name for i in range(1, len(views), 2)]
+    with pytest.raises(InputError, match=f"{len(unmasked)} view.*no mask file.*{unmasked[0]}"):
+        masks_stage.run(synthetic_store, Config(mask_dir=str(folder)))
+    summary = masks_stage.run(synthetic_store, Config(mask_dir=str(folder), missing_masks="unmasked")).summary
     assert summary["method"] == "import"
     assert summary["unmasked_views"] == [views.views[i].name for i in range(1, len(views), 2)]
     assert _ious(synthetic_store, truth)[::2].min() == 1.0

@@ -64,12 +64,21 @@ def test_grabcut_stays_within_its_band(disc):
 
 
 def test_visible_background_points_are_never_object(disc):
-    image, truth, _ = disc
+    """GrabCut's k-means start draws from OpenCV's process-wide RNG, so its outline differs by a few
+    pixels with what ran before (IoU 0.968-0.971 over 40 RNG states): rather than an IoU bound
+    inside that spread, the test states where errors may be. Every pixel it gets wrong is one the
+    disc only partly covers (the anti-aliased rim), and at most a third of the rim (19-21 of 103
+    measured): nothing fully inside is lost, nothing the disc does not touch is added."""
+    image, truth, coverage = disc
     inflated = morphology.dilate(truth, 3)
     ring = np.argwhere(inflated & (1 - morphology.dilate(truth, 1)))[:, ::-1]  # (x, y) just outside the object
     refined = grabcut_refine(image, inflated, ring + 0.5, band=0.2, iterations=3, max_size=256)
     assert refined[ring[:, 1], ring[:, 0]].sum() == 0
-    assert morphology.iou(refined, truth) >= 0.97
+    rim = (coverage > 0) & (coverage < 1)
+    wrong = (refined > 0) != (truth > 0)
+    assert not (wrong & ~rim).any()
+    assert wrong.sum() <= rim.sum() // 3, (wrong.sum(), rim.sum())
+    assert ((inflated > 0) != (truth > 0)).sum() > rim.sum() // 3  # the input was further off than that
 
 
 def test_empty_silhouette_stays_empty(disc):
