@@ -83,6 +83,11 @@ class CaptureSkipWarning(UserWarning):
     """Some files of a capture could not be used; they are listed in `ingest.attrs['skipped']`."""
 
 
+# Longer side of the views a quick (CPU) run works on: 2 cores train and render ~100 views at
+# this size in minutes, at 1000 px it would take hours.
+QUICK_MAX_SIDE = 160
+
+
 class Config(StageConfig):
     capture: str = Field(description="Capture: a folder of photos, an LLFF/SPIn-NeRF/synthetic folder, or a video.")
     layout: Literal["auto", "images", "video", "synthetic", "llff"] = Field(
@@ -104,6 +109,18 @@ class Config(StageConfig):
         "none", description="'spinnerf': the first n_gt images (sorted) are object-free test views."
     )
     n_gt: int = Field(40, ge=0, description="SPIn-NeRF protocol: number of test views (first in sorted order).")
+    preset: Literal["quick", "full", "thorough"] | None = Field(
+        None,
+        description=f"The job's preset: with 'quick' (the CPU preset) and no max_side, views are downscaled to "
+        f"{QUICK_MAX_SIDE} px on the longer side, the size quick runs are made for; the summary says so.",
+    )
+
+    @property
+    def effective_max_side(self) -> int | None:
+        """`max_side`, or the quick preset's size when the job runs quick and none was given."""
+        if self.max_side is None and self.preset == "quick":
+            return QUICK_MAX_SIDE
+        return self.max_side
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
@@ -161,8 +178,16 @@ def _compute(ctx: StageContext, config: Config) -> dict[str, Any]:
             **({"video": str(capture.video)} if capture.video else {}),
         }
     )
+    shrunk = config.max_side is None and config.effective_max_side is not None and any(v["scale"] < 1 for v in views)
+    if shrunk:
+        warnings.warn(
+            f"{config.capture}: preset quick works at {QUICK_MAX_SIDE} px on the longer side, so the views were "
+            f"downscaled (set ingest.max_side to choose another size, or use --preset full on a GPU)",
+            stacklevel=2,
+        )
     return {
         "views": len(views),
+        **({"downscaled_to": f"{QUICK_MAX_SIDE} px longer side (preset quick)"} if shrunk else {}),
         "skipped": len(skipped),
         "layout": capture.layout,
         "test_views": sum(v["role"] == "test" for v in views),
@@ -187,7 +212,7 @@ def _ingest_photos(group: zarr.Group, capture: Capture, config: Config) -> tuple
         except UnreadableImageError as exc:
             skipped.append({"file": capture.relative(path), "reason": str(exc)})
             continue
-        width, height, scale = fit_max_side(*decoded.source_size, config.max_side)
+        width, height, scale = fit_max_side(*decoded.source_size, config.effective_max_side)
         index = len(views)
         _write(group, "images", index, resize(decoded.pixels, width, height))
         role = "test" if config.protocol == "spinnerf" and order < config.n_gt else "train"
@@ -231,7 +256,7 @@ def _ingest_video(group: zarr.Group, capture: Capture, config: Config) -> tuple[
     views = []
     for index, frame in enumerate(frames):
         height, width = frame.pixels.shape[:2]
-        new_w, new_h, scale = fit_max_side(width, height, config.max_side)
+        new_w, new_h, scale = fit_max_side(width, height, config.effective_max_side)
         _write(group, "images", index, resize(frame.pixels, new_w, new_h))
         views.append(
             {

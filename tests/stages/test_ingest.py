@@ -114,3 +114,24 @@ def test_video_capture_becomes_frames(tmp_path):
     assert result.summary["layout"] == "video" and len(views) == 5
     assert views[0]["name"].startswith("frame_") and views[0]["source"].startswith("clip.mp4#frame=")
     assert (views[0]["width"], views[0]["height"]) == (32, 24)
+
+
+@pytest.mark.parametrize(
+    ("preset", "max_side", "expected"),
+    [("quick", None, (ingest.QUICK_MAX_SIDE, 150)), ("full", None, (1008, 945)), ("quick", 504, (504, 472))],
+)
+def test_quick_preset_picks_its_resolution_and_says_so(tmp_path, preset, max_side, expected):
+    """A quick (CPU) job on ~1000 px photos works at QUICK_MAX_SIDE unless max_side is given."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"p{i}.png", _noise(945, 1008, seed=i))
+    store = SceneStore(tmp_path / "s.zarr")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = ingest.run(store, ingest.Config(capture=str(folder), preset=preset, max_side=max_side))
+    view = read_view(store.read("ingest"), "images", 0)
+    assert (view.shape[1], view.shape[0]) == expected
+    said = preset == "quick" and max_side is None
+    assert ("downscaled_to" in result.summary) == said
+    assert any("preset quick works at" in str(w.message) for w in caught) == said
