@@ -32,11 +32,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
-import yaml  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from flows.job import build_job  # noqa: E402
+from flows.commands.options import parse_overrides  # noqa: E402
+from flows.job import build_job, merge_job_values  # noqa: E402
 from inpaint3d_core.store import SceneStore  # noqa: E402
 from stages.evaluate import read_metrics  # noqa: E402
 from stages.pipeline import PIPELINE  # noqa: E402
@@ -51,14 +51,11 @@ def spinnerf_capture(folder: Path, seed: int) -> tuple[Path, int]:
 
 
 def job_values(capture: str, store: str, preset: str, overrides: list[str], n_test: int | None) -> dict:
+    """The job the CLI would build: `--preset`, `--protocol spinnerf` with the test views, `--set`."""
     values: dict = {"capture": capture, "store": store, "preset": preset}
     if n_test is not None:
         values.update({"protocol": "spinnerf", "ingest": {"n_gt": n_test}})
-    for item in overrides:
-        key, _, raw = item.partition("=")
-        stage, _, field = key.partition(".")
-        values.setdefault(stage, {})[field] = yaml.safe_load(raw)
-    return values
+    return merge_job_values(values, parse_overrides(overrides))
 
 
 def run_stages(store: SceneStore, job, console: Console) -> list[dict]:
