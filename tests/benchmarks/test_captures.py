@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_benchmark
 from typer.testing import CliRunner
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "captures.py"
 
 
 @pytest.fixture(scope="module")
 def captures():
-    spec = importlib.util.spec_from_file_location("captures_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("captures")
 
 
 def test_make_spinnerf_writes_the_capture_and_prints_its_numbers(captures, tmp_path):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
+from benchmark_scripts import load_benchmark
 
 from flows.job import build_job
 from stages.pipeline import PIPELINE
@@ -16,10 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "e2e_gpu.py"
 
 @pytest.fixture(scope="module")
 def e2e():
-    spec = importlib.util.spec_from_file_location("e2e_gpu_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("e2e_gpu")
 
 
 def test_job_is_the_spinnerf_job_with_overrides(e2e, tmp_path):
