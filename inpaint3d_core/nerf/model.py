@@ -58,9 +58,10 @@ class RenderSettings(BaseModel):
     )
 
 
-# Bytes of temporaries per sample while rendering without gradients (eager hash grid: int64
-# corner indices, weights and features of every level, plus the MLPs' activations); measured
-# peak on CUDA at full-preset sizes is below this, so chunks sized with it fit.
+# Bytes of temporaries per sample while rendering without gradients, an upper estimate for the
+# eager hash grid at full-preset sizes (16 levels x 8 corners of int64 indices, float weights and
+# 2 features: ~1.5 KiB, plus the MLPs' activations), doubled for margin. In the 1008x567 run the
+# render stage peaked at 15.6 GiB with chunks sized from it.
 _BYTES_PER_SAMPLE = 4096
 # Share of the free device memory one render chunk may take.
 _CHUNK_MEMORY_SHARE = 0.25
