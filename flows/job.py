@@ -14,6 +14,10 @@ A job file (YAML or JSON) looks like::
 
 `capture` and `store` are usually given by the caller (CLI argument, batch inbox); a stage
 config that declares a `capture` field (ingest) receives the capture path the same way.
+
+`resolve_job` is where a job's choices are made, for every entry point alike (CLI options, a
+`--job` file, a batch inbox's job.yaml, a deployment's parameters): the edit task's implied
+values and checks (`inpaint.task`, see `inpaint3d_core.tasks`) and the stages to run.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from inpaint3d_core.errors import InputError
+from inpaint3d_core.tasks import apply_task, needs_object_masks
 
 # Job-level values handed to every stage config that declares a field of the same name.
 SHARED_FIELDS = ("capture", "preset", "protocol")
@@ -39,6 +44,18 @@ def default_pipeline_refs() -> list[str]:
     from stages.pipeline import PIPELINE
 
     return [module.__name__ for module in PIPELINE]
+
+
+def job_pipeline(values: dict[str, Any], pipeline: list[str] | None = None) -> list[str]:
+    """The stage references a job runs: `pipeline` (default `stages.pipeline.PIPELINE`), with the
+    masks stage replaced by the empty-masks stage when the job needs no object mask (expansion
+    alone: a capture without masks must still run)."""
+    refs = list(pipeline) if pipeline else default_pipeline_refs()
+    if needs_object_masks(values):
+        return refs
+    from stages import masks, unmasked
+
+    return [unmasked.__name__ if ref == masks.__name__ else ref for ref in refs]
 
 
 def resolve_stage(ref: str) -> ModuleType:
@@ -116,6 +133,19 @@ def build_job(stages: list[ModuleType], values: dict[str, Any]) -> JobBase:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'job'}: {err['msg']}" for err in exc.errors())
         raise InputError(f"invalid job spec: {problems}") from exc
+
+
+def resolve_job(
+    values: dict[str, Any], pipeline: list[str] | None = None
+) -> tuple[list[str], list[ModuleType], JobBase]:
+    """Job values -> (stage references, stage modules, validated job): the edit task applied (what
+    it implies filled in, what it needs checked), then the pipeline chosen for the job."""
+    task = (values.get("inpaint") or {}).get("task")
+    if task is not None:
+        values = apply_task(values, task)
+    refs = job_pipeline(values, pipeline)
+    stages = [resolve_stage(ref) for ref in refs]
+    return refs, stages, build_job(stages, values)
 
 
 def load_job_file(url: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from flows.job import build_job, default_pipeline_refs, merge_job_values, resolve_stage
+from flows.job import merge_job_values, resolve_job
 from flows.tasks import stage_task
 from inpaint3d_core.stage import expected_fingerprint
 from inpaint3d_core.store import SceneStore, StageNotReadyError
@@ -155,16 +155,15 @@ def inpaint_capture(
 
     capture/store: capture folder and scene store (paths or fsspec URLs).
     job: the rest of the job spec (preset, protocol, one section per stage), see `flows.job`.
-    pipeline: stage module references in order; default `stages.pipeline.PIPELINE`.
+    pipeline: stage module references in order; default `stages.pipeline.PIPELINE` (either way
+        adjusted to the job's edit task by `flows.job.resolve_job`).
     force: stage names to recompute even when their result is current.
     export_dir: when set, the key outputs are exported there and linked as artifacts.
     staging_dir: where a capture given as a remote fsspec URL is copied first (default: temp dir).
     retries/retry_delay_s: retries of the I/O-bound stages, exponential backoff from this delay.
     """
-    refs = list(pipeline) if pipeline else default_pipeline_refs()
-    stages = [resolve_stage(ref) for ref in refs]
     local = local_capture(capture, staging_dir)
-    spec = build_job(stages, merge_job_values(job, {"capture": local, "store": store}))
+    refs, stages, spec = resolve_job(merge_job_values(job, {"capture": local, "store": store}), pipeline)
     scene = SceneStore(spec.store)
     forced = set(force or ())
     results: list[dict[str, Any]] = []

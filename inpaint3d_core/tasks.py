@@ -12,10 +12,11 @@ only in where the region comes from and what the prior is told:
 - expansion:   the region is what the capture never saw: unobserved pixels of virtual cameras
                (wider field of view, path extended outward), see `joint.expansion`.
 
-`apply_task` turns `--task` into job values (a layer over the user's), checking what a task
-needs before anything runs; `check_inpaint_task` repeats the checks inside the inpaint stage so
-a job file or a direct stage call cannot skip them; `task_pipeline` swaps the masks stage for
-`stages.unmasked` when expansion alone is asked for and no mask source is given.
+`apply_task` fills in what a job's `inpaint.task` implies (a layer over the user's values) and
+checks what the task needs before anything runs; `flows.job.resolve_job` calls it for every entry
+point (CLI options, job file, batch inbox, deployment). `check_inpaint_task` repeats the checks
+inside the inpaint stage so a direct stage call cannot skip them; `needs_object_masks` says when
+expansion alone is asked for with no mask source, so the pipeline runs the empty-masks stage.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ _REGION_OPTIONS = ("sphere", "box", "reference_masks", "mask_dir", "prompts", "d
 
 def check_task_name(task: str) -> Task:
     if task not in TASKS:
-        raise InputError(f"--task {task!r}: choose one of {', '.join(TASKS)}")
+        raise InputError(f"task {task!r} (--task or inpaint.task): choose one of {', '.join(TASKS)}")
     return task  # type: ignore[return-value]
 
 
@@ -71,13 +72,11 @@ def apply_task(values: dict[str, Any], task: str) -> dict[str, Any]:
     return {**values, "inpaint": inpaint}
 
 
-def task_pipeline(task: str | None, values: dict[str, Any], refs: list[str]) -> list[str]:
-    """The pipeline's stage modules for `task`: expansion with no mask source (and the capture's
-    masked regions not to be inpainted) needs no object mask, so `stages.masks` becomes
-    `stages.unmasked`; every other case keeps `refs`."""
+def needs_object_masks(values: dict[str, Any]) -> bool:
+    """Whether a job (`flows.job` layout) needs the capture's object masks: every task but
+    expansion given no mask source (and the capture's masked regions not to be inpainted)."""
     masks = values.get("masks") or {}
-    expansion = (values.get("inpaint") or {}).get("expansion") or {}
+    inpaint = values.get("inpaint") or {}
+    expansion = inpaint.get("expansion") or {}
     wants_masks = any(masks.get(k) for k in _REGION_OPTIONS) or expansion.get("object_masks") == "inpaint"
-    if task != "expansion" or wants_masks:
-        return refs
-    return ["stages.unmasked" if ref == "stages.masks" else ref for ref in refs]
+    return inpaint.get("task") != "expansion" or wants_masks

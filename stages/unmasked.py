@@ -4,8 +4,8 @@ Why a stage of its own: expansion generates only what no photo saw (the unobserv
 virtual cameras, found by the inpaint stage), so a capture without any object mask must still
 run; the regular masks stage rightly treats "every mask empty" as a user error. This module has
 the masks stage's name and writes the same layout (`inpaint3d_core.scene`), so the inpaint,
-render and evaluate stages read it unchanged. `inpaint3d_core.tasks.task_pipeline` puts it in
-place of `stages.masks` when the expansion task is given no mask source.
+render and evaluate stages read it unchanged. `flows.job.job_pipeline` puts it in place of
+`stages.masks` when the expansion task is given no mask source (`inpaint3d_core.tasks.needs_object_masks`).
 """
 
 from __future__ import annotations

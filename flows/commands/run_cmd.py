@@ -48,11 +48,10 @@ def run_pipeline(
 def check_run(capture: str, store: str, job: dict[str, Any], pipeline: list[str] | None = None) -> None:
     """What the flow would refuse, refused before Prefect starts: an unknown stage, a bad job value,
     a missing local capture, a store location that cannot be (or must not be) written."""
-    from flows.job import build_job, default_pipeline_refs, merge_job_values, resolve_stage
+    from flows.job import merge_job_values, resolve_job
     from inpaint3d_core.store import SceneStore
 
-    stages = [resolve_stage(ref) for ref in (pipeline or default_pipeline_refs())]
-    build_job(stages, merge_job_values(job, {"capture": capture, "store": store}))
+    resolve_job(merge_job_values(job, {"capture": capture, "store": store}), pipeline)
     if "://" not in capture and not Path(capture).expanduser().exists():
         raise InputError(f"capture {capture} not found; pass a folder of photos, a video or a posed capture folder")
     SceneStore(store)
@@ -164,11 +163,11 @@ def run(
 ) -> None:
     """Run the whole pipeline on one capture through the Prefect flow (cached stages are reused).
 
-    Precedence: job file < --preset/--protocol < mask and prior options < --set; --task then fills
-    in what the task implies and was not given (replacement: the stable_diffusion prior).
+    Precedence: job file < --preset/--protocol < mask and prior options < --set < --task; the job's
+    task then fills in what it implies and was not given (replacement: the stable_diffusion prior),
+    as it does for a job file, a batch inbox or a deployment (`flows.job.resolve_job`).
     """
-    from flows.job import default_pipeline_refs, load_job_file, merge_job_values
-    from inpaint3d_core.tasks import apply_task, task_pipeline
+    from flows.job import load_job_file, merge_job_values
 
     masks = mask_values(
         mask_method=mask_method, mask_dir=mask_dir, reference_masks=reference_masks, sam_checkpoint=sam_checkpoint,
@@ -185,10 +184,8 @@ def run(
         {"preset": preset, "protocol": protocol},
         {"masks": masks or None, "inpaint": inpaint or None},
         parse_overrides(overrides),
+        {"inpaint": {"task": task}} if task is not None else None,
     )
-    if task is not None:
-        values = apply_task(values, task)
-        pipeline = pipeline or task_pipeline(task, values, default_pipeline_refs())
     result = run_pipeline(
         capture,
         store,

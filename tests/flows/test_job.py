@@ -1,12 +1,15 @@
-"""The job spec: built from the pipeline's stage configs, shared fields, files, merging, errors."""
+"""The job spec: built from the pipeline's stage configs, shared fields, files, merging, errors, the
+edit task resolved with the stages it runs."""
 
 from __future__ import annotations
 
 import pytest
 from fake_stages import PIPELINE_REFS
 
-from flows.job import build_job, load_job_file, merge_job_values, resolve_stage
+from flows.job import build_job, job_pipeline, load_job_file, merge_job_values, resolve_job, resolve_stage
 from inpaint3d_core.errors import InputError
+from stages import masks, unmasked
+from stages.pipeline import PIPELINE
 
 STAGES = [resolve_stage(ref) for ref in PIPELINE_REFS]
 
@@ -50,3 +53,17 @@ def test_pipeline_references_are_checked():
         resolve_stage("no_such_module_h7")
     with pytest.raises(InputError, match="has no `SPEC`"):
         resolve_stage("fake_stages:make_capture")
+
+
+def test_the_job_resolves_its_edit_task_and_pipeline():
+    base = {"capture": "c", "store": "s"}
+    refs, stages, job = resolve_job({**base, "inpaint": {"task": "expansion"}})
+    assert refs == [unmasked.__name__ if s is masks else s.__name__ for s in PIPELINE]  # default pipeline
+    assert stages[refs.index(unmasked.__name__)] is unmasked and job.inpaint.task == "expansion"
+    refs, _, job = resolve_job({**base, "inpaint": {"task": "replacement", "prompt": "a vase"}})
+    assert refs == [s.__name__ for s in PIPELINE] and job.inpaint.prior == "stable_diffusion"
+    given = ["stages.ingest", "stages.poses", "stages.masks"]
+    assert job_pipeline({"inpaint": {"task": "expansion"}}, given)[-1] == unmasked.__name__
+    assert job_pipeline({"inpaint": {"task": "expansion"}, "masks": {"sphere": [0, 0, 0, 1]}}, given) == given
+    with pytest.raises(InputError, match="replacement: say what to put in the region"):
+        resolve_job({**base, "inpaint": {"task": "replacement"}})

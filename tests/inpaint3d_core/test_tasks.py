@@ -6,7 +6,7 @@ import pytest
 from flows.commands.run_cmd import expansion_values
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.task_metrics import kept_region_psnr, masked_psnr, opacity_coverage, region_consistency
-from inpaint3d_core.tasks import apply_task, check_inpaint_task, task_pipeline
+from inpaint3d_core.tasks import apply_task, check_inpaint_task, needs_object_masks
 
 
 def test_every_task_sets_the_inpaint_task_and_keeps_other_values():
@@ -87,13 +87,11 @@ def test_region_consistency_of_exact_renders_is_near_zero(synthetic_scene, synth
     assert region_consistency(renders[:1], regions[:1], cams.K[:1], cams.c2w[:1]) is None
 
 
-def test_expansion_alone_swaps_the_masks_stage_for_empty_masks():
-    refs = ["stages.ingest", "stages.poses", "stages.masks", "stages.inpaint"]
-    swapped = ["stages.ingest", "stages.poses", "stages.unmasked", "stages.inpaint"]
-    assert task_pipeline("expansion", {"inpaint": {"task": "expansion"}}, refs) == swapped
-    assert task_pipeline("expansion", {"masks": {"sphere": [0, 0, 0, 1]}}, refs) == refs
-    assert task_pipeline("expansion", {"inpaint": {"expansion": {"object_masks": "inpaint"}}}, refs) == refs
-    assert task_pipeline("removal", {}, refs) == refs
+def test_only_expansion_alone_needs_no_object_masks():
+    assert not needs_object_masks({"inpaint": {"task": "expansion"}})
+    assert needs_object_masks({"inpaint": {"task": "expansion"}, "masks": {"sphere": [0, 0, 0, 1]}})
+    assert needs_object_masks({"inpaint": {"task": "expansion", "expansion": {"object_masks": "inpaint"}}})
+    assert needs_object_masks({"inpaint": {"task": "removal"}}) and needs_object_masks({})
 
 
 def test_unmasked_stage_writes_empty_masks_in_the_masks_layout(synthetic_store):
