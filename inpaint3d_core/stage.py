@@ -41,6 +41,11 @@ class StageConfig(BaseModel):
 class StageSpec:
     """Static facts about a stage.
 
+    schema_version: layout of the stage's group (array names, attributes) that readers expect.
+    code_version: the stage's behaviour. Bump it in the stage's SPEC with any change that makes
+        the same config and inputs give a different result (a fix, a new internal default, another
+        algorithm); it is part of the fingerprint, so stores written by the older code recompute
+        this stage and everything downstream instead of looking current.
     upstream: stages whose complete results this one reads (a missing one is an error).
     optional_upstream: stages read when present (their fingerprints then join this one's).
     packages: extra distributions whose versions are recorded (e.g. pycolmap, diffusers).
@@ -51,6 +56,7 @@ class StageSpec:
 
     name: str
     schema_version: int
+    code_version: int = 1
     upstream: tuple[str, ...] = ()
     optional_upstream: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
@@ -89,6 +95,7 @@ def fingerprint(spec: StageSpec, config: BaseModel, inputs: dict[str, str]) -> s
     payload = {
         "stage": spec.name,
         "schema": spec.schema_version,
+        "code": spec.code_version,
         "config": config.model_dump(mode="json"),
         "inputs": dict(sorted(inputs.items())),
     }
@@ -174,6 +181,7 @@ def run_stage(
         record = StageRecord(
             stage=spec.name,
             schema_version=spec.schema_version,
+            code_version=spec.code_version,
             config=config.model_dump(mode="json"),
             inputs=inputs,
             fingerprint=fp,
@@ -188,13 +196,15 @@ def run_stage(
 
 
 def stage_status(store: SceneStore, spec: StageSpec) -> str:
-    """'complete', 'damaged' (outputs missing or changed), 'stale' (an upstream or, for ingest, the
-    capture changed since it ran), or 'missing'."""
+    """'complete', 'damaged' (outputs missing or changed), 'stale' (an upstream, the stage's code
+    version or, for ingest, the capture changed since it ran), or 'missing'."""
     record = store.record(spec.name)
     if record is None:
         return "missing"
     if store.damage(spec.name):
         return "damaged"
+    if record.code_version != spec.code_version:
+        return "stale"
     try:
         current = input_fingerprints(store, spec, record.config)
         recorded = record.inputs

@@ -9,7 +9,7 @@ Contract (see DESIGN.md "Contracts"):
   the record (attributes under the key ``inpaint3d``) written with ``complete: true`` and the
   group moved to `<stage>`. Readers only accept groups whose record says complete, so a
   half-written group is never read, whatever the storage backend's rename semantics.
-- The record holds the stage name, schema version, config, the fingerprints of its inputs, its
+- The record holds the stage name, schema and code versions, config, the fingerprints of its inputs, its
   own fingerprint (hash of all of those), timings, library versions and a small summary.
 - One writer at a time: a lock file beside the store (`<store>.lock`, outside the zarr
   hierarchy) names the holder (host, pid); a lock whose process is dead on this host is stale
@@ -85,6 +85,7 @@ class StageRecord:
     summary: dict[str, Any] = field(default_factory=dict)
     finished_at: str = ""
     outputs: dict[str, int] | None = None  # relative file path -> size in bytes (None: older store)
+    code_version: int | None = None  # the stage's behaviour version (None: recorded before there was one)
 
     def to_attrs(self) -> dict[str, Any]:
         return dict(self.__dict__)

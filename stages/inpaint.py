@@ -50,7 +50,13 @@ from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSp
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
 from inpaint3d_core.tasks import Task, check_inpaint_task
 
-SPEC = StageSpec("inpaint", 1, upstream=("ingest", "poses", "masks"), packages=("diffusers", "nerfacc"))
+SPEC = StageSpec(
+    "inpaint",
+    schema_version=1,
+    code_version=1,
+    upstream=("ingest", "poses", "masks"),
+    packages=("diffusers", "nerfacc"),
+)
 
 PRIOR_KEY = "prior_weights"
 EXPANSION_KEY = "expansion"

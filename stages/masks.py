@@ -44,7 +44,7 @@ from inpaint3d_core.store import SceneStore, write_bytes, write_views
 
 log = logging.getLogger(__name__)
 
-SPEC = StageSpec(name=MASKS, schema_version=1, upstream=(INGEST, POSES), packages=("segment-anything",))
+SPEC = StageSpec(name=MASKS, schema_version=1, code_version=1, upstream=(INGEST, POSES), packages=("segment-anything",))
 CONTACT_SHEET_KEY = "contact_sheet_png"
 Method = Literal["auto", "import", "propagate", "sam", "sphere", "box", "polygon"]
 

@@ -36,7 +36,9 @@ from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSp
 from inpaint3d_core.store import read_view, write_views
 from inpaint3d_core.undistort import has_distortion, undistort_image, undistorted_intrinsics
 
-SPEC = StageSpec(name=POSES, schema_version=1, upstream=(INGEST,), packages=("pycolmap", "opencv-python-headless"))
+SPEC = StageSpec(
+    name=POSES, schema_version=1, code_version=1, upstream=(INGEST,), packages=("pycolmap", "opencv-python-headless")
+)
 _IMPORT_ORDER = ("colmap", "transforms", "llff")
 
 

@@ -32,7 +32,9 @@ from inpaint3d_core.scene import MASKS, PosedViews, load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, read_bytes, view_key, write_bytes, write_views
 
-SPEC = StageSpec(name="render", schema_version=1, upstream=("ingest", "poses", "inpaint"), optional_upstream=(MASKS,))
+SPEC = StageSpec(
+    name="render", schema_version=1, code_version=1, upstream=("ingest", "poses", "inpaint"), optional_upstream=(MASKS,)
+)
 
 CompareMode = Literal["auto", "warmup", "captured", "none"]
 

@@ -17,7 +17,7 @@ from inpaint3d_core.scene import INGEST, MASKS, POSES, read_view_infos
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_views
 
-SPEC = StageSpec(name=MASKS, schema_version=1, upstream=(INGEST, POSES))
+SPEC = StageSpec(name=MASKS, schema_version=1, code_version=1, upstream=(INGEST, POSES))
 
 
 class Config(StageConfig):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -68,6 +69,18 @@ def test_changed_config_recomputes_that_stage_and_downstream_only(tmp_path):
     assert second[0].fingerprint == first[0].fingerprint
     assert second[1].fingerprint != first[1].fingerprint
     assert second[2].fingerprint != first[2].fingerprint  # new upstream fingerprint
+
+
+def test_changed_code_version_recomputes_that_stage_and_downstream(tmp_path):
+    store, calls = SceneStore(tmp_path / "s.zarr"), []
+    first = run_chain(store, calls)
+    calls.clear()
+    new_b = dataclasses.replace(B, code_version=B.code_version + 1)  # B's behaviour changed
+    assert stage_status(store, new_b) == "stale" and stage_status(store, A) == "complete"
+    second = [run_stage(store, spec, CountConfig(), make_compute(calls, spec.name)) for spec in (A, new_b, C)]
+    assert calls == ["b", "c"]
+    assert [r.fingerprint == f.fingerprint for r, f in zip(second, first, strict=True)] == [True, False, False]
+    assert store.record("b").code_version == new_b.code_version and stage_status(store, new_b) == "complete"
 
 
 def test_upstream_change_marks_downstream_stale(tmp_path):
