@@ -92,6 +92,11 @@ class Config(StageConfig):
         "unobserved",
         description="Where SDS paints: hole pixels no other view observes (default), or the whole mask (the paper).",
     )
+    random_background: bool = Field(
+        True,
+        description="Train against a random background colour per ray, so dark surfaces are not learned as "
+        "empty space (output renders keep their fixed background).",
+    )
     rays_per_batch: int | None = Field(None, description="Override the preset's rays per step.", ge=1)
     sampler: Literal["auto", "stratified", "occupancy"] | None = Field(
         None,
@@ -136,7 +141,12 @@ def choose_device(config: Config) -> torch.device:
 
 
 def joint_config(config: Config) -> JointConfig:
-    overrides = {"weights": config.weights, "seed": config.seed, "sds_region": config.sds_region}
+    overrides = {
+        "weights": config.weights,
+        "seed": config.seed,
+        "sds_region": config.sds_region,
+        "random_background": config.random_background,
+    }
     if not config.depth_supervision:
         overrides["depth_fill"] = "none"
     if config.rays_per_batch is not None:

@@ -60,6 +60,12 @@ class JointConfig(BaseModel):
     visibility_max_side: int = Field(
         256, ge=16, description="The visibility test renders every training view at most this many px on a side."
     )
+    random_background: bool = Field(
+        True,
+        description="Composite each training ray's colour over a random background colour (as nerfstudio does): "
+        "an empty ray then no longer matches a dark pixel, so dark surfaces are learned as opaque, not as the "
+        "black render background. Renders for output keep render.background.",
+    )
     freespace_margin: float = Field(
         0.1, description="Free-space loss counts opacity closer than (1 - margin) x target depth.", ge=0, lt=1
     )

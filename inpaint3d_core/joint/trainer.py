@@ -131,12 +131,23 @@ class JointTrainer:
         self.timings = {"render_s": 0.0, "sds_s": 0.0, "backward_s": 0.0}
 
     # ------------------------------------------------------------------ rendering
-    def _render(self, origins, directions, view_ids, training=True) -> RenderOutput:
+    def _render(self, origins, directions, view_ids, training=True, background=None) -> RenderOutput:
+        """`background`: (R, 3) colour behind each ray, or None for the render settings' colour."""
         near = torch.full_like(origins[:, 0], self.render_settings.near)
         far = torch.full_like(origins[:, 0], self.render_settings.far)
-        return render_rays(
-            self.field, self.sampler, origins, directions, near, far, view_ids, self.background, training
-        )
+        background = self.background if background is None else background
+        return render_rays(self.field, self.sampler, origins, directions, near, far, view_ids, background, training)
+
+    def _training_background(self, n_rays: int) -> torch.Tensor | None:
+        """A random colour per ray for the photometric loss (`random_background`), else None.
+
+        The captures are opaque (ingest keeps RGB), so the target pixel needs no compositing: a
+        ray that renders empty takes a random colour and is penalised against any target, dark
+        ones included, instead of matching black pixels for free against a black background.
+        """
+        if not self.config.random_background:
+            return None
+        return torch.rand((n_rays, 3), generator=self.generator).to(self.device)
 
     def _sync(self) -> float:
         if self.profile and self.device.type == "cuda":
@@ -395,7 +406,8 @@ class JointTrainer:
         t0 = self._sync()
         terms: dict[str, torch.Tensor] = {}
         batch = self.bank.sample("known", cfg.rays_per_batch, self.generator)
-        out = self._render(batch.origins, batch.directions, batch.view_ids)
+        background = self._training_background(batch.rgb.shape[0])
+        out = self._render(batch.origins, batch.directions, batch.view_ids, background=background)
         terms["rgb"] = F.mse_loss(out.rgb, batch.rgb)
         in_joint = self.joint and step >= cfg.warmup_steps
         if in_joint:

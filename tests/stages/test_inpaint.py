@@ -120,6 +120,11 @@ def test_sampler_override_replaces_only_the_presets_sampler():
         stage.Config(sampler="marching")
 
 
+def test_random_background_is_on_by_default_and_reaches_the_trainer():
+    assert stage.joint_config(stage.Config()).random_background
+    assert not stage.joint_config(stage.Config(random_background=False)).random_background
+
+
 def test_default_sds_region_is_the_part_of_each_hole_no_other_view_observes(synthetic_store):
     summary = stage.run(synthetic_store, stage.Config(**{**TOY, "sds_region": "unobserved"})).summary
     group = synthetic_store.read("inpaint")

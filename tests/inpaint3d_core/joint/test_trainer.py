@@ -23,12 +23,12 @@ def _known_mse(trainer, views) -> float:
 
 
 def test_joint_loop_lowers_reconstruction_loss_and_runs_every_term(tiny_views, tiny_config, stub_prior):
-    config = tiny_config(steps=48)  # 24 of warm-up
+    config = tiny_config(steps=96)  # 48 of warm-up (random backgrounds: the field must turn opaque first)
     trainer = _trainer(tiny_views, config, stub_prior)
     before = _known_mse(trainer, tiny_views[0])
     result = trainer.run()
     after = _known_mse(trainer, tiny_views[0])
-    assert after < 0.6 * before
+    assert after < 0.6 * before, (after, before)
     assert np.isfinite(result.losses["rgb"]).all()
     joint = slice(config.warmup_steps, config.steps)
     for term in ("depth", "freespace", "opacity"):
