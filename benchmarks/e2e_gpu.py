@@ -13,7 +13,10 @@ photos), or by default a synthetic capture made first (not timed) at 1008x567 wi
 protocol on its 40 object-free test views).
 
     source benchmarks/gpu_env.sh   # on the GPU machine
-    python benchmarks/e2e_gpu.py [--capture DIR] [--set inpaint.steps_scale=0.5] [--budget 600]
+    python benchmarks/e2e_gpu.py [--capture DIR] [--set inpaint.steps_scale=0.5] [--budget 600] [--stills 3]
+
+`--stills N` also writes, for N training views spread over the capture, the photo with its mask
+outlined beside the inpainted render (WORKDIR/stills/<view>.png): the before/after to look at.
 
 Without CUDA it says so and exits 0.
 """
@@ -89,6 +92,28 @@ def quality_rows(store: SceneStore) -> list[tuple[str, str]]:
     return out
 
 
+def write_stills(store: SceneStore, folder: Path, count: int) -> list[Path]:
+    """Photo with the mask outlined | inpainted render, for `count` training views with a mask."""
+    import imageio.v3 as iio
+    import numpy as np
+
+    from inpaint3d_core.media import overlay_mask, side_by_side
+    from inpaint3d_core.scene import load_masks, load_posed_views
+    from stages.render import read_view_render
+
+    views, masks = load_posed_views(store), load_masks(store)
+    masked = [int(i) for i in views.indices("train") if np.asarray(masks[int(i)]).any()]
+    picks = sorted({masked[k] for k in np.linspace(0, len(masked) - 1, count).round().astype(int)}) if masked else []
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in picks:
+        before = overlay_mask(views.image(i), np.asarray(masks[i]) > 0)
+        pair = side_by_side([before, read_view_render(store, i)["rgb"]], ["photo + mask", "inpainted"])
+        paths.append(folder / f"{views.views[i].name}.png")
+        iio.imwrite(paths[-1], pair)
+    return paths
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--capture", help="capture folder (default: make the synthetic one)")
@@ -98,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=float, default=600.0, help="seconds the whole pipeline may take")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic SPIn-NeRF-shaped capture")
     parser.add_argument("--n-test", type=int, default=None, help="--capture is SPIn-NeRF-shaped: its test views")
+    parser.add_argument("--stills", type=int, default=0, help="before/after pictures of this many views")
     args = parser.parse_args(argv)
     console = Console(width=150)
     if not torch.cuda.is_available():
@@ -138,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
     quality.add_column("value", justify="right")
     for name, value in quality_rows(store):
         quality.add_row(name, value)
+    if args.stills:
+        for path in write_stills(store, workdir / "stills", args.stills):
+            console.print(f"still: {path}")
     console.print(quality)
     console.print(table)
 

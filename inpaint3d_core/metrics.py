@@ -8,6 +8,11 @@ ImageNet backbone weights that torchvision downloads at first use; `load_lpips` 
 when those weights are already on disk and otherwise says why it is unavailable, so a report
 never shows an invented number.
 
+`seen` / `unseen` split the mask where the capture says which of its pixels some training view
+photographed (the SPIn-NeRF-shaped synthetic captures' `test_unseen` masks): the unseen part is
+what the method had to generate, the seen part what reconstruction alone could recover; each
+gets PSNR over its pixels and the mean of the SSIM map (computed on the mask's box) over them.
+
 Images: uint8 (H, W, 3) or float in [0, 1]; masks (H, W), nonzero = region.
 """
 
@@ -58,12 +63,20 @@ def psnr(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -
 
 def ssim(pred: np.ndarray, target: np.ndarray) -> float:
     """Mean SSIM (Gaussian 11x11 window, sigma 1.5, as in Wang et al. 2004)."""
+    return float(ssim_map(pred, target).mean())
+
+
+def ssim_map(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-pixel SSIM (H, W), averaged over the colour channels; its mean is `ssim`."""
     _check_pair(pred, target)
     if min(pred.shape[:2]) < SSIM_MIN_SIDE:
         raise InputError(f"metrics: SSIM needs images of at least {SSIM_MIN_SIDE} px, got {pred.shape[:2]}")
     from torchmetrics.functional.image import structural_similarity_index_measure
 
-    return float(structural_similarity_index_measure(to_tensor(pred), to_tensor(target), data_range=1.0))
+    _, full = structural_similarity_index_measure(
+        to_tensor(pred), to_tensor(target), data_range=1.0, return_full_image=True
+    )
+    return full[0].mean(0).numpy()
 
 
 @dataclass(frozen=True)
@@ -140,11 +153,17 @@ def load_lpips(net: LpipsNet = "alex") -> tuple[LpipsScorer | None, str]:
 
 
 def score_view(
-    pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None, lpips: LpipsScorer | None = None
+    pred: np.ndarray,
+    target: np.ndarray,
+    mask: np.ndarray | None,
+    lpips: LpipsScorer | None = None,
+    unseen: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
-    """All metrics of one view: {"full": {...}, "bbox": {...}, "masked": {"psnr"}}.
+    """All metrics of one view: {"full": {...}, "bbox": {...}, "masked": {"psnr"}, "seen", "unseen"}.
 
-    `bbox` and `masked` are absent when the view has no (non-empty) mask.
+    `bbox` and `masked` are absent when the view has no (non-empty) mask; `seen` and `unseen`
+    (PSNR and SSIM over the part of the mask some training view saw / none saw) only when
+    `unseen` is given, each absent when its part of the mask is empty.
     """
     _check_pair(pred, target, mask)
     scores: dict[str, dict[str, float]] = {"full": {"psnr": psnr(pred, target), "ssim": ssim(pred, target)}}
@@ -157,7 +176,22 @@ def score_view(
         if lpips is not None:
             scores["bbox"]["lpips"] = lpips(bp, bt)
         scores["masked"] = {"psnr": psnr(pred, target, mask)}
+        if unseen is not None:
+            scores.update(_split_scores(pred, target, np.asarray(mask) > 0, np.asarray(unseen) > 0, box))
     return scores
+
+
+def _split_scores(
+    pred: np.ndarray, target: np.ndarray, region: np.ndarray, unseen: np.ndarray, box: Box
+) -> dict[str, dict[str, float]]:
+    if unseen.shape != region.shape:
+        raise InputError(f"metrics: unseen mask {unseen.shape} does not match image {region.shape}")
+    box_ssim = ssim_map(box.crop(pred), box.crop(target))
+    out = {}
+    for name, part in (("seen", region & ~unseen), ("unseen", region & unseen)):
+        if part.any():
+            out[name] = {"psnr": psnr(pred, target, part), "ssim": float(box_ssim[box.crop(part)].mean())}
+    return out
 
 
 def mean_scores(per_view: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from inpaint3d_core.media import encode_png, to_uint8
 
-REGIONS = ("full", "bbox", "masked")
+REGIONS = ("full", "bbox", "masked", "seen", "unseen")
 METRICS = ("psnr", "ssim", "lpips")
 LOWER_IS_BETTER = {"lpips", "photometric_l1", "depth_error"}
 # Largest picture embedded (width, height): a 16:9 1008x567 frame fits exactly.
@@ -42,6 +42,8 @@ REGION_TEXT = {
     "full": "whole image",
     "bbox": "bounding box of the region",
     "masked": "region pixels only",
+    "seen": "region pixels some training view saw",
+    "unseen": "region pixels no training view saw (generated)",
     "consistency": "between views, in the region",
 }
 METRIC_TEXT = {

@@ -6,6 +6,8 @@ ingest/
   images/<i>        uint8 (H, W, 3), EXIF-oriented, optionally downscaled
   gt_images/<i>     uint8 (H, W, 3) ground truth without the object, where the capture has it
   gt_masks/<i>      uint8 (H, W) ground-truth region masks (synthetic scenes, SPIn-NeRF test_label)
+  gt_unseen/<i>     uint8 (H, W) the part of gt_masks no training view saw (SPIn-NeRF-shaped
+                    synthetic captures' test_unseen), where the capture has it
   attrs: views = [{name, source, width, height, scale, role}], role in {"train", "test"};
          capture = capture folder path; skipped = [{file, reason}]
 poses/
@@ -76,6 +78,9 @@ class PosedViews:
 
     def gt_mask(self, i: int) -> np.ndarray | None:
         return _optional_view(self._ingest, "gt_masks", i)
+
+    def gt_unseen(self, i: int) -> np.ndarray | None:
+        return _optional_view(self._ingest, "gt_unseen", i)
 
     def indices(self, role: str | None = "train") -> np.ndarray:
         """Registered views with the given role (None = any role)."""

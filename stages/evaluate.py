@@ -7,7 +7,9 @@ Which views are scored against ground truth: with `scored_views="auto"`, the vie
 "test" when the capture has any (SPIn-NeRF: photographed without the object, never trained on),
 else every rendered view that has a ground-truth image (synthetic scenes). The region of a view
 is its ground-truth mask where one is stored (SPIn-NeRF's test_label, synthetic object masks),
-else the masks stage's raw mask. Consistency uses every rendered view whose dilated mask is
+else the masks stage's raw mask. Where the capture says which part of that region no training
+view saw (`gt_unseen`), the scores are also split into the seen and the unseen part: the
+unseen part is what had to be generated. Consistency uses every rendered view whose dilated mask is
 non-empty (the region the inpaint stage generated).
 
 Layout of the `evaluate` group: attrs `metrics` = {per_view, mean, consistency, lpips, scored_views,
@@ -80,7 +82,8 @@ def score_views(
                 f"view {views.views[i].name}: ground truth is {gt.shape} but the render is {rgb.shape}; "
                 "the ground-truth image must have the ingested size"
             )
-        scores = score_view(rgb, gt, _region_mask(views, masks, i), lpips)
+        unseen = views.gt_unseen(i) if views.gt_mask(i) is not None else None
+        scores = score_view(rgb, gt, _region_mask(views, masks, i), lpips, unseen)
         out.append({"view": i, "name": views.views[i].name, "role": views.views[i].role, **scores})
     return out
 

@@ -1,7 +1,8 @@
 """Ingest stage: a capture (photo folder, video, LLFF / SPIn-NeRF / synthetic folder) into the store.
 
 Writes `ingest/images/<i>` (upright RGB, optionally downscaled, every view its own size),
-`ingest/gt_images/<i>` and `ingest/gt_masks/<i>` where the capture has ground truth, and the
+`ingest/gt_images/<i>`, `ingest/gt_masks/<i>` and `ingest/gt_unseen/<i>` where the capture has
+ground truth (the last: which part of a test view's mask no training view saw), and the
 attributes `views`, `capture`, `skipped` (see `inpaint3d_core.scene`), plus `layout`,
 `pose_sources` (pose files found in the capture, for the poses stage) and, for a video, `video`.
 Views keep their order: sorted file names (the order LLFF's poses_bounds rows follow) or frame
@@ -50,6 +51,7 @@ def capture_files(capture: Capture) -> list[Path]:
             capture.gt_mask_dir,
             capture.label_dir,
             capture.test_label_dir,
+            capture.test_unseen_dir,
         )
         files = [p for folder in folders if folder is not None for p in list_files(folder)]
     for source in capture.pose_sources.values():
@@ -158,7 +160,7 @@ def _compute(ctx: StageContext, config: Config) -> dict[str, Any]:
             + (f" (skipped: {listed})" if listed else "")
             + "; add photos or lower min_views"
         )
-    for key in ("images", "gt_images", "gt_masks"):
+    for key in ("images", "gt_images", "gt_masks", "gt_unseen"):
         if key in set(group.group_keys()):
             group[key].attrs["count"] = len(views)
     if skipped:
@@ -205,6 +207,7 @@ def _ingest_photos(group: zarr.Group, capture: Capture, config: Config) -> tuple
     images = [p for p in files if is_image_file(p)]
     gt_images = _by_stem(capture.gt_image_dir)
     gt_masks = _by_stem(capture.gt_mask_dir if config.protocol == "none" else capture.test_label_dir)
+    gt_unseen = _by_stem(capture.test_unseen_dir) if config.protocol == "spinnerf" else {}
     views: list[dict] = []
     for order, path in enumerate(tqdm(images, desc="ingest", unit="image")):
         try:
@@ -223,6 +226,8 @@ def _ingest_photos(group: zarr.Group, capture: Capture, config: Config) -> tuple
             _write(group, "gt_images", index, _read_gt(gt_path, width, height, capture))
         if path.stem in gt_masks and (config.protocol == "none" or role == "test"):
             _write(group, "gt_masks", index, _read_gt_mask(gt_masks[path.stem], width, height, capture))
+        if role == "test" and path.stem in gt_unseen:
+            _write(group, "gt_unseen", index, _read_gt_mask(gt_unseen[path.stem], width, height, capture))
         views.append(
             {
                 "name": path.stem,

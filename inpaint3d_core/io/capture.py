@@ -40,6 +40,7 @@ class Capture:
     gt_mask_dir: Path | None = None  # ground-truth region masks with the same stems
     label_dir: Path | None = None  # SPIn-NeRF training-view object masks
     test_label_dir: Path | None = None  # SPIn-NeRF test-view masks
+    test_unseen_dir: Path | None = None  # part of each test mask no training view saw (synthetic SPIn-NeRF shape)
     pose_sources: dict[str, Path] = field(default_factory=dict)  # format -> path inside the capture
 
     def relative(self, path: Path) -> str:
@@ -108,6 +109,7 @@ def detect_capture(
             image_dir=image_dir,
             label_dir=_dir_or_none(image_dir / "label"),
             test_label_dir=_dir_or_none(image_dir / "test_label"),
+            test_unseen_dir=_dir_or_none(image_dir / "test_unseen"),
             pose_sources=sources,
         )
     image_dir = path / "images" if _has_images(path / "images") else path

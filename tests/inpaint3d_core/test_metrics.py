@@ -74,6 +74,27 @@ def test_score_view_regions_and_mean():
     assert mean == {"full": {"psnr": 20.0}, "bbox": {"psnr": 5.0}}
 
 
+def test_seen_and_unseen_parts_score_only_their_pixels():
+    rng = np.random.default_rng(2)
+    target = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    pred = target.copy()
+    mask = np.zeros((40, 40), np.uint8)
+    mask[8:32, 8:32] = 1
+    unseen = np.zeros_like(mask)
+    unseen[8:32, 20:32] = 1  # right half of the mask: generated, and here generated wrong
+    pred[unseen > 0] = 255 - pred[unseen > 0]
+    scores = score_view(pred, target, mask, unseen=unseen)
+    assert math.isinf(scores["seen"]["psnr"]) and scores["unseen"]["psnr"] == pytest.approx(
+        psnr(pred, target, unseen)
+    )
+    assert scores["seen"]["psnr"] > scores["masked"]["psnr"] > scores["unseen"]["psnr"]
+    assert scores["seen"]["ssim"] > scores["bbox"]["ssim"] > scores["unseen"]["ssim"]
+    assert "seen" not in score_view(pred, target, mask, unseen=mask)  # all of the mask unseen
+    assert "seen" not in score_view(pred, target, mask) and "unseen" not in score_view(pred, target, mask)
+    with pytest.raises(InputError, match="unseen mask"):
+        score_view(pred, target, mask, unseen=unseen[:20])
+
+
 def test_shape_mismatch_and_empty_mask_are_input_errors():
     a = np.zeros((16, 16, 3))
     with pytest.raises(InputError, match="must both be"):

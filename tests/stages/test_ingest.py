@@ -86,11 +86,15 @@ def test_spinnerf_layout_roles_and_ground_truth(tmp_path):
     folder = tmp_path / "images_4"
     (folder / "label").mkdir(parents=True)
     (folder / "test_label").mkdir()
+    (folder / "test_unseen").mkdir()
     for i in range(5):
         write_image(folder / f"img{i}.png", _noise(24, 32, i))
         mask = np.zeros((24, 32), np.uint8)
         mask[5:10, 5 + i : 12 + i] = 255
         write_image(folder / ("test_label" if i < 2 else "label") / f"img{i}.png", np.repeat(mask[..., None], 3, 2))
+        if i < 2:
+            mask[:, : 8 + i] = 0  # the part of the test mask no training view saw
+            write_image(folder / "test_unseen" / f"img{i}.png", np.repeat(mask[..., None], 3, 2))
     np.save(tmp_path / "poses_bounds.npy", np.zeros((5, 17)))
     store = SceneStore(tmp_path / "s.zarr")
     result = ingest.run(store, ingest.Config(capture=str(tmp_path), protocol="spinnerf", n_gt=2))
@@ -101,6 +105,8 @@ def test_spinnerf_layout_roles_and_ground_truth(tmp_path):
     assert np.array_equal(read_view(group, "gt_images", 1), read_view(group, "images", 1))
     assert read_view(group, "gt_masks", 1).sum() == 5 * 7
     assert sorted(group["gt_masks"].array_keys()) == ["00000", "00001"]
+    assert sorted(group["gt_unseen"].array_keys()) == ["00000", "00001"]
+    assert read_view(group, "gt_unseen", 1).sum() == 5 * 4
     with pytest.raises(InputError, match="SPIn-NeRF protocol needs an LLFF capture"):
         ingest.run(SceneStore(tmp_path / "t.zarr"), ingest.Config(capture=str(folder), protocol="spinnerf"))
 
