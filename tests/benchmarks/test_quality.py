@@ -63,7 +63,9 @@ def test_margins_are_per_seed_differences_in_the_better_direction(quality):
     ]
     assert quality.margins(results, "joint", "bbox PSNR") == {"recon_only": 0.0, "classical": 3.0}
     assert quality.margins(results, "joint", "unseen PSNR") == pytest.approx({"recon_only": 1.25, "classical": 3.0})
-    assert quality.margins(results, "joint", "consistency L1") == pytest.approx({"recon_only": 0.08, "classical": -0.03})
+    assert quality.margins(results, "joint", "consistency L1") == pytest.approx(
+        {"recon_only": 0.08, "classical": -0.03}
+    )
 
 
 def test_table_from_run_records_written_per_seed_and_method(quality, tmp_path, capsys):

@@ -84,9 +84,7 @@ def test_seen_and_unseen_parts_score_only_their_pixels():
     unseen[8:32, 20:32] = 1  # right half of the mask: generated, and here generated wrong
     pred[unseen > 0] = 255 - pred[unseen > 0]
     scores = score_view(pred, target, mask, unseen=unseen)
-    assert math.isinf(scores["seen"]["psnr"]) and scores["unseen"]["psnr"] == pytest.approx(
-        psnr(pred, target, unseen)
-    )
+    assert math.isinf(scores["seen"]["psnr"]) and scores["unseen"]["psnr"] == pytest.approx(psnr(pred, target, unseen))
     assert scores["seen"]["psnr"] > scores["masked"]["psnr"] > scores["unseen"]["psnr"]
     assert scores["seen"]["ssim"] > scores["bbox"]["ssim"] > scores["unseen"]["ssim"]
     assert "seen" not in score_view(pred, target, mask, unseen=mask)  # all of the mask unseen
