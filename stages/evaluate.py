@@ -34,7 +34,8 @@ from inpaint3d_core.store import SceneStore, read_bytes, write_bytes
 from inpaint3d_core.task_report import task_report
 from stages.render import load_field, read_videos, read_view_render, rendered_indices
 
-SPEC = StageSpec(name="evaluate", schema_version=1, upstream=("ingest", "poses", "masks", "render"))
+# code 2: seen/unseen scores where ingest has gt_unseen
+SPEC = StageSpec(name="evaluate", schema_version=1, code_version=2, upstream=("ingest", "poses", "masks", "render"))
 REPORT_KEY = "report.html"
 
 

@@ -76,6 +76,7 @@ def capture_inputs(config: dict[str, Any]) -> dict[str, str]:
 SPEC = StageSpec(
     name=INGEST,
     schema_version=1,
+    code_version=2,  # 2: gt_unseen (the unseen part of SPIn-NeRF-shaped test masks)
     packages=("pillow", "pillow-heif", "imageio-ffmpeg"),
     external_inputs=capture_inputs,
 )
