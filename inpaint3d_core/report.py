@@ -58,14 +58,15 @@ METRIC_TEXT = {
     "coverage": "Fraction of region pixels seen unoccluded by a neighbour: how much of the region the two "
     "numbers above speak for.",
 }
-# What the methods score on the synthetic benchmark (README "Measured": full-size scenes, H100,
-# 3 seeds, 1000 steps); shown beside a metric so a number has a scale. (region, metric) -> text.
+# What the methods score on the SPIn-NeRF-shaped synthetic benchmark (README "Measured": 1008x567,
+# H200, seed 0, preset full); shown beside a metric so a number has a scale. (region, metric) -> text.
 BENCHMARK = {
-    ("masked", "psnr"): "joint 19.8, per-view 15.0, classical 16.8, reconstruction only 26.8",
-    ("bbox", "psnr"): "joint 20.4, per-view 15.8, classical 17.8, reconstruction only 27.6",
-    ("bbox", "ssim"): "joint 0.578, per-view 0.398, classical 0.503, reconstruction only 0.892",
-    ("full", "psnr"): "joint 27.8, per-view 25.0, classical 26.9, reconstruction only 34.7",
-    ("consistency", "photometric_l1"): "joint 0.0171, per-view 0.0182, classical 0.0168, reconstruction only 0.0141",
+    ("bbox", "psnr"): "joint 19.1, reconstruction only 19.0, classical 18.2, per-view 14.7",
+    ("bbox", "ssim"): "joint 0.373, reconstruction only 0.492, classical 0.350, per-view 0.281",
+    ("masked", "psnr"): "joint 19.0, reconstruction only 18.8, classical 18.0, per-view 14.4",
+    ("seen", "psnr"): "joint 23.2, reconstruction only 25.5, classical 21.7, per-view 15.6",
+    ("unseen", "psnr"): "joint 16.6, reconstruction only 15.9, classical 15.7, per-view 13.3",
+    ("consistency", "photometric_l1"): "joint 0.0051, reconstruction only 0.0131, classical 0.0069, per-view 0.0286",
 }
 
 
@@ -280,7 +281,8 @@ def _metrics_table(content: ReportContent) -> str:
         "<table class='metrics'><tr><th>region</th><th>metric</th><th>mean</th><th>what it says</th>"
         "<th>synthetic benchmark (README)</th></tr>"
         f"{body}</table><p class='small'>&uarr; higher is better, &darr; lower is better. The benchmark column: "
-        "full-size synthetic scenes, 3 seeds (README, Measured); compare your own methods or settings "
+        "the SPIn-NeRF-shaped synthetic capture at 1008x567, seed 0 (README, Measured); compare your own methods "
+        "or settings "
         "with <code>inpaint3d report A.zarr B.zarr --out DIR</code>.</p>"
     )
 
