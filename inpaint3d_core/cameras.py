@@ -9,9 +9,12 @@ stage ever has to guess which convention an array is in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 # Flipping y and z turns an OpenCV camera frame into an OpenGL one and back (its own inverse).
 _FLIP_YZ = np.diag([1.0, -1.0, -1.0, 1.0])
@@ -132,6 +135,8 @@ def pixel_rays(K: torch.Tensor, c2w: torch.Tensor, xy: torch.Tensor) -> tuple[to
     is a pixel centre. Returns origins (R,3) and unit directions (R,3); distance t along a unit
     ray becomes OpenCV depth (z) via `ray_z_scale`.
     """
+    import torch  # here, not at the top: ingest and poses use this module's numpy half without torch
+
     fx, fy = K[..., 0, 0], K[..., 1, 1]
     cx, cy = K[..., 0, 2], K[..., 1, 2]
     d_cam = torch.stack([(xy[:, 0] - cx) / fx, (xy[:, 1] - cy) / fy, torch.ones_like(xy[:, 0])], dim=-1)
@@ -143,6 +148,8 @@ def pixel_rays(K: torch.Tensor, c2w: torch.Tensor, xy: torch.Tensor) -> tuple[to
 
 def ray_z_scale(K: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
     """Factor turning distance along a unit ray into OpenCV depth (z): 1 / |K^-1 [x, y, 1]|."""
+    import torch
+
     fx, fy = K[..., 0, 0], K[..., 1, 1]
     cx, cy = K[..., 0, 2], K[..., 1, 2]
     d = torch.stack([(xy[:, 0] - cx) / fx, (xy[:, 1] - cy) / fy, torch.ones_like(xy[:, 0])], dim=-1)
@@ -151,6 +158,8 @@ def ray_z_scale(K: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
 
 def image_pixel_grid(width: int, height: int, device=None) -> torch.Tensor:
     """(H*W, 2) pixel-centre coordinates in row-major order."""
+    import torch
+
     ys, xs = torch.meshgrid(
         torch.arange(height, device=device, dtype=torch.float32),
         torch.arange(width, device=device, dtype=torch.float32),
