@@ -13,6 +13,7 @@ multi-view consistency of the filled region, plus where each run's time went.
 
 Methods (`METHODS`): joint (the default: SDS on the unobserved part of the hole + depth),
 joint_whole_mask (the paper's SDS over the whole mask), joint_no_depth (no depth terms),
+joint_unobserved_terms (depth, free-space and opacity terms only where no other view observes),
 recon_only, per_view (the prior inpaints each view, a NeRF is fit to them), classical (OpenCV).
 
     .venv/bin/python benchmarks/quality.py --preset quick --seeds 0             # CPU size, 2 cores: minutes per method
@@ -48,6 +49,7 @@ METHODS: dict[str, dict] = {
     "joint": {"method": "joint"},
     "joint_whole_mask": {"method": "joint", "sds_region": "mask"},
     "joint_no_depth": {"method": "joint", "depth_supervision": False},
+    "joint_unobserved_terms": {"method": "joint", "hole_terms": "unobserved"},
     "recon_only": {"method": "recon_only"},
     "per_view": {"method": "per_view"},
     "classical": {"method": "classical"},

@@ -97,6 +97,11 @@ class Config(StageConfig):
         description="Train against a random background colour per ray, so dark surfaces are not learned as "
         "empty space (output renders keep their fixed background).",
     )
+    hole_terms: Literal["hole", "unobserved"] = Field(
+        "hole",
+        description="Depth, free-space and opacity terms on every hole pixel, or only where no other view observes "
+        "(with sds_region unobserved): the observed part's geometry is then left to the views that see it.",
+    )
     rays_per_batch: int | None = Field(None, description="Override the preset's rays per step.", ge=1)
     sampler: Literal["auto", "stratified", "occupancy"] | None = Field(
         None,
@@ -146,6 +151,7 @@ def joint_config(config: Config) -> JointConfig:
         "seed": config.seed,
         "sds_region": config.sds_region,
         "random_background": config.random_background,
+        "hole_terms": config.hole_terms,
     }
     if not config.depth_supervision:
         overrides["depth_fill"] = "none"

@@ -57,6 +57,11 @@ class JointConfig(BaseModel):
         description="Where SDS paints: the hole pixels no other view observes (the observed rest keeps the "
         "warm-up reconstruction, see joint.visibility), or the whole mask as in the paper.",
     )
+    hole_terms: Literal["hole", "unobserved"] = Field(
+        "hole",
+        description="Hole rays of the depth, free-space and opacity terms: every hole pixel, or only those no other "
+        "view observes (sds_region 'unobserved'), leaving the observed part's geometry to the views that see it.",
+    )
     visibility_max_side: int = Field(
         256, ge=16, description="The visibility test renders every training view at most this many px on a side."
     )

@@ -59,6 +59,7 @@ class RayBank:
         holes = np.concatenate([h.reshape(-1) for h in views.holes]).astype(bool)
         self.known = torch.from_numpy(np.flatnonzero(~holes)).to(device)
         self.hole = torch.from_numpy(np.flatnonzero(holes)).to(device)
+        self.hole_pool = self.hole  # what 'hole' samples draw from (`restrict_hole`)
         self.K = torch.as_tensor(views.K, dtype=torch.float32, device=device)
         self.c2w = torch.as_tensor(views.c2w, dtype=torch.float32, device=device)
 
@@ -76,8 +77,14 @@ class RayBank:
         rgb = self.rgb[pixels].float() / 255.0 if with_rgb else None
         return RayBatch(origins, directions, view, pixels, rgb, ray_z_scale(self.K[view], xy))
 
+    def restrict_hole(self, regions: dict[int, np.ndarray]) -> None:
+        """Hole rays ('hole' samples) drawn only from `regions` (view -> bool mask inside its hole);
+        views without a region keep no hole rays. The full hole list stays in `hole` for lookups."""
+        parts = [np.flatnonzero(region.reshape(-1)) + int(self.offsets[v]) for v, region in sorted(regions.items())]
+        self.hole_pool = torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.int64)).to(self.device)
+
     def sample(self, kind: str, n: int, generator: torch.Generator) -> RayBatch:
         """`n` rays from the 'known' or 'hole' pixels, drawn with replacement."""
-        pool = self.known if kind == "known" else self.hole
+        pool = self.known if kind == "known" else self.hole_pool
         pick = torch.randint(0, pool.shape[0], (n,), generator=generator).to(self.device)
         return self.rays(pool[pick], with_rgb=kind == "known")

@@ -278,11 +278,17 @@ class JointTrainer:
         seen_depths = self._split_observed() if self.config.sds_region == "unobserved" and self.hole_views else {}
         if self.config.depth_fill != "none":
             self._fill_depth_targets(seen_depths)
+        self._restrict_hole_terms()
         if self.expansion is not None:
             self._set_virtual(build_virtual_views(self._render_camera, self.views, self.expansion))
         if self.checkpoints is not None:
             self.checkpoints.put_blob("warmup_field", self.warmup_field)
             self.checkpoints.put_blob("joint_state", self._joint_state_bytes())
+
+    def _restrict_hole_terms(self) -> None:
+        """With hole_terms 'unobserved', hole rays come from the generative regions only."""
+        if self.config.hole_terms == "unobserved" and self.sds_regions:
+            self.bank.restrict_hole(self.sds_regions)
 
     def _joint_state_bytes(self) -> bytes:
         tensors = {f"depth.{v}": torch.from_numpy(d) for v, d in self.depth_targets.items()}
@@ -308,6 +314,7 @@ class JointTrainer:
         virtual = VirtualViews.from_tensors(tensors)
         if virtual is not None:
             self._set_virtual(virtual)
+        self._restrict_hole_terms()
 
     # ------------------------------------------------------------------ loss terms
     def _hole_terms(self, terms: dict[str, torch.Tensor]) -> None:
@@ -315,7 +322,7 @@ class JointTrainer:
         if self.config.hole_rays_per_batch == 0 or (w.depth == 0 and w.freespace == 0 and w.opacity == 0):
             return
         parts: list[tuple[RenderOutput, torch.Tensor]] = []  # (render, target distance) per hole source
-        if self.hole_target is not None and self.bank.hole.numel() > 0:
+        if self.hole_target is not None and self.bank.hole_pool.numel() > 0:
             batch = self.bank.sample("hole", self.config.hole_rays_per_batch, self.generator)
             out = self._render(batch.origins, batch.directions, batch.view_ids)
             z = self.hole_target[torch.searchsorted(self.bank.hole, batch.pixels)]

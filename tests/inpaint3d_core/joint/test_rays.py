@@ -25,3 +25,12 @@ def test_known_and_hole_draws_stay_in_their_pixels():
     assert set(bank.sample("known", 200, gen).pixels.tolist()) <= set(bank.known.tolist())
     hole = bank.sample("hole", 200, gen)
     assert set(hole.pixels.tolist()) == set(bank.hole.tolist()) and hole.rgb is None
+
+
+def test_restricted_hole_draws_come_only_from_the_regions():
+    bank = _bank()
+    region = np.zeros((4, 5), bool)
+    region[1, 1:3] = True  # two of view 0's four hole pixels; view 1 keeps none
+    bank.restrict_hole({0: region})
+    drawn = bank.sample("hole", 200, torch.Generator().manual_seed(0)).pixels.tolist()
+    assert set(drawn) == {6, 7} and len(bank.hole) == 9  # the full hole list still serves lookups

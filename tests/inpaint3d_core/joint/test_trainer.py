@@ -91,6 +91,17 @@ def test_resume_after_warmup_restores_depth_targets(tiny_views, tiny_config, stu
     assert np.isfinite(resumed.losses["depth"][16:]).all()
 
 
+def test_hole_terms_on_unobserved_pixels_draw_hole_rays_from_the_sds_regions_only(tiny_views, tiny_config, stub_prior):
+    config = tiny_config(steps=24, hole_terms="unobserved")  # warm-up 12
+    trainer = _trainer(tiny_views, config, stub_prior)
+    result = trainer.run()
+    offsets = trainer.bank.offsets.tolist()
+    expected = {offsets[view] + int(p) for view, region in result.sds_regions.items() for p in np.flatnonzero(region)}
+    assert set(trainer.bank.hole_pool.tolist()) == expected and len(expected) < len(trainer.bank.hole)
+    # hole terms exist exactly when some hole pixel is unobserved (an all-observed hole needs none)
+    assert np.isfinite(result.losses["depth"][12:]).all() == bool(expected)
+
+
 class _NaNPrior:
     resolution = 16
 
