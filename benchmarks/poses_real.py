@@ -57,7 +57,7 @@ def _reference(case: Case, store: SceneStore) -> ViewCameras:
         return import_colmap(path, views)
     if case.reference == "transforms":
         return import_transforms(path, views)
-    return import_llff(path, views, capture)
+    return import_llff(path, views, group.attrs["image_files"])
 
 
 def run_case(case: Case, data: Path, workdir: Path) -> dict:

@@ -8,8 +8,11 @@ ingest/
   gt_masks/<i>      uint8 (H, W) ground-truth region masks (synthetic scenes, SPIn-NeRF test_label)
   gt_unseen/<i>     uint8 (H, W) the part of gt_masks no training view saw (SPIn-NeRF-shaped
                     synthetic captures' test_unseen), where the capture has it
+  capture_files/<i> uint8 bytes of the capture's pose files and own mask folders (attrs paths:
+                    each file's path relative to the capture), so no later stage reads the capture
   attrs: views = [{name, source, width, height, scale, role}], role in {"train", "test"};
-         capture = capture folder path; skipped = [{file, reason}]
+         capture = capture folder path; skipped = [{file, reason}]; image_files = every image
+         file of the views' folder, relative, sorted (LLFF's pose rows follow it)
 poses/
   K (N,3,3) f64, c2w (N,4,4) f64 (OpenCV, normalised scene), registered (N,) bool,
   near_far (N,2) f32
@@ -24,15 +27,21 @@ masks/
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import zarr
 
 from inpaint3d_core.cameras import Cameras, Normalization
-from inpaint3d_core.store import SceneStore, read_view
+from inpaint3d_core.errors import InputError
+from inpaint3d_core.store import SceneStore, read_bytes, read_view, view_key, write_bytes
 
 INGEST, POSES, MASKS = "ingest", "poses", "masks"
+CAPTURE_FILES = "capture_files"
 
 
 @dataclass
@@ -142,3 +151,44 @@ def load_masks(store: SceneStore, dilated: bool = True) -> list[np.ndarray]:
     group = store.read(MASKS)
     key = "dilated" if dilated else "raw"
     return [read_view(group, key, i) for i in range(int(group[key].attrs["count"]))]
+
+
+def write_capture_files(group: zarr.Group, root: Path, files: list[Path]) -> None:
+    """Copy `files` (inside the capture folder `root`) into the ingest group being written."""
+    sub = group.require_group(CAPTURE_FILES)
+    for i, path in enumerate(files):
+        write_bytes(sub, view_key(i), path.read_bytes())
+    sub.attrs.update({"count": len(files), "paths": [path.relative_to(root).as_posix() for path in files]})
+
+
+@dataclass(frozen=True)
+class CaptureCopy:
+    """The capture files ingest copied into the store, written out under `root` for importers
+    that read folders; `capture` is where the capture was when it was ingested."""
+
+    root: Path
+    capture: str
+
+    def name(self, path: str | Path) -> str:
+        """How a path inside the copy is named to the user: by its place in the original capture."""
+        return str(path).replace(str(self.root), self.capture)
+
+
+@contextmanager
+def capture_copy(store: SceneStore) -> Iterator[CaptureCopy]:
+    """A temporary folder holding the capture files ingest copied into the store, at their paths
+    relative to the capture (empty when ingest copied none), so pose and mask importers work while
+    the capture itself may be moved or deleted. Input errors raised inside name the original files."""
+    ingest = store.read(INGEST)
+    with tempfile.TemporaryDirectory(prefix="inpaint3d-capture-copy-") as tmp:
+        copy = CaptureCopy(Path(tmp), str(ingest.attrs.get("capture", "the capture")))
+        if CAPTURE_FILES in set(ingest.group_keys()):
+            sub = ingest[CAPTURE_FILES]
+            for i, rel in enumerate(sub.attrs["paths"]):
+                target = copy.root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(read_bytes(sub, view_key(i)))
+        try:
+            yield copy
+        except InputError as exc:
+            raise InputError(copy.name(exc)) from exc

@@ -4,7 +4,10 @@ Writes `ingest/images/<i>` (upright RGB, optionally downscaled, every view its o
 `ingest/gt_images/<i>`, `ingest/gt_masks/<i>` and `ingest/gt_unseen/<i>` where the capture has
 ground truth (the last: which part of a test view's mask no training view saw), and the
 attributes `views`, `capture`, `skipped` (see `inpaint3d_core.scene`), plus `layout`,
-`pose_sources` (pose files found in the capture, for the poses stage) and, for a video, `video`.
+`pose_sources` (pose files found in the capture, for the poses stage), `image_files` and, for a
+video, `video`. The pose files and the capture's own mask folders are copied into
+`ingest/capture_files/`, so the poses and masks stages never read the capture folder: a store
+stays usable when the capture is moved or deleted.
 Views keep their order: sorted file names (the order LLFF's poses_bounds rows follow) or frame
 order. The fingerprint covers the capture's contents (`capture_inputs`: every file ingest reads,
 by relative path, size and content hash), so photos added, removed or replaced under the same
@@ -35,13 +38,14 @@ from inpaint3d_core.io.images import (
     resize,
 )
 from inpaint3d_core.io.video import select_frames
-from inpaint3d_core.scene import INGEST
+from inpaint3d_core.masks.imported import capture_mask_folders
+from inpaint3d_core.scene import INGEST, write_capture_files
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, view_key
 
 
 def capture_files(capture: Capture) -> list[Path]:
-    """Every file ingest (and, through `pose_sources`, the poses stage) reads from a capture."""
+    """Every file ingest reads from a capture (the poses and masks stages read copies of some)."""
     if capture.video is not None:
         files = [capture.video]
     else:
@@ -54,8 +58,17 @@ def capture_files(capture: Capture) -> list[Path]:
             capture.test_unseen_dir,
         )
         files = [p for folder in folders if folder is not None for p in list_files(folder)]
+    return sorted(set(files + copied_files(capture)))
+
+
+def copied_files(capture: Capture) -> list[Path]:
+    """The capture files later stages read, copied into the store (`capture_files`, see
+    `inpaint3d_core.scene`): its pose files and its own mask folders."""
+    files: list[Path] = []
     for source in capture.pose_sources.values():
         files += sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+    for folder in capture_mask_folders(capture.root):
+        files += list_files(folder)
     return sorted(set(files))
 
 
@@ -76,7 +89,8 @@ def capture_inputs(config: dict[str, Any]) -> dict[str, str]:
 SPEC = StageSpec(
     name=INGEST,
     schema_version=1,
-    code_version=2,  # 2: gt_unseen (the unseen part of SPIn-NeRF-shaped test masks)
+    code_version=3,  # 2: gt_unseen (the unseen part of SPIn-NeRF-shaped test masks); 3: copies the pose files
+    # and mask folders into the store
     packages=("pillow", "pillow-heif", "imageio-ffmpeg"),
     external_inputs=capture_inputs,
 )
@@ -171,6 +185,8 @@ def _compute(ctx: StageContext, config: Config) -> dict[str, Any]:
             CaptureSkipWarning,
             stacklevel=2,
         )
+    write_capture_files(group, capture.root, copied_files(capture))
+    image_files = list_files(capture.image_dir) if capture.image_dir is not None else []
     group.attrs.update(
         {
             "views": views,
@@ -178,6 +194,7 @@ def _compute(ctx: StageContext, config: Config) -> dict[str, Any]:
             "skipped": skipped,
             "layout": capture.layout,
             "pose_sources": {k: capture.relative(v) for k, v in capture.pose_sources.items()},
+            "image_files": [capture.relative(p) for p in image_files if is_image_file(p)],
             **({"video": str(capture.video)} if capture.video else {}),
         }
     )

@@ -31,20 +31,22 @@ from inpaint3d_core.masks.contact_sheet import contact_sheet
 from inpaint3d_core.masks.imported import (
     IMAGE_EXTENSIONS,
     MASK_SUFFIXES,
+    capture_mask_folders,
     fit_to_view,
     import_masks,
     index_mask_files,
     read_mask_image,
 )
 from inpaint3d_core.masks.propagate import PropagationSettings, ScenePoints, observed_matrix, propagate
-from inpaint3d_core.scene import INGEST, MASKS, POSES, PosedViews, load_posed_views, load_sparse_points
+from inpaint3d_core.scene import INGEST, MASKS, POSES, PosedViews, capture_copy, load_posed_views, load_sparse_points
 from inpaint3d_core.segment import SamModelType, SamPrompt, SamSegmenter, load_sam
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
 
 log = logging.getLogger(__name__)
 
-SPEC = StageSpec(name=MASKS, schema_version=1, code_version=1, upstream=(INGEST, POSES), packages=("segment-anything",))
+# code_version 2: the capture's own masks read from the store's copy of them (ingest).
+SPEC = StageSpec(name=MASKS, schema_version=1, code_version=2, upstream=(INGEST, POSES), packages=("segment-anything",))
 CONTACT_SHEET_KEY = "contact_sheet_png"
 Method = Literal["auto", "import", "propagate", "sam", "sphere", "box", "polygon"]
 
@@ -169,24 +171,21 @@ def _size(views: PosedViews, i: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------------- sources
-def _capture_mask_folder(views: PosedViews, capture: str | None) -> Path | None:
+def _capture_mask_folder(views: PosedViews, capture: Path) -> Path | None:
     """The capture's own mask folder that matches the most views, if any."""
-    if not capture or not Path(capture).is_dir():
-        return None
-    root = Path(capture)
-    folders = [root / "masks", *sorted(root.glob("masks_*")), *sorted(root.glob("images*/label"))]
     stems = {Path(v.source).stem.lower() for v in views.views}
     best, best_hits = None, 0
-    for folder in folders:
-        if folder.is_dir():
-            hits = len(stems & set(index_mask_files(folder)))
-            if hits > best_hits:
-                best, best_hits = folder, hits
+    for folder in capture_mask_folders(capture):
+        hits = len(stems & set(index_mask_files(folder)))
+        if hits > best_hits:
+            best, best_hits = folder, hits
     return best
 
 
-def resolve_method(config: Config, views: PosedViews, capture: str | None) -> tuple[Method, str | None]:
-    """The concrete method for `auto`, and the mask folder to import from (if importing)."""
+def resolve_method(config: Config, views: PosedViews, capture: Path) -> tuple[Method, str | None]:
+    """The concrete method for `auto`, and the mask folder to import from (if importing).
+
+    capture: the copy of the capture's mask folders that ingest stored (`scene.capture_copy`)."""
     if config.method != "auto":
         return config.method, config.mask_dir
     if config.mask_dir:
@@ -354,14 +353,19 @@ def _refuse_missing_masks(config: Config, views: PosedViews, missing: list[int],
 
 def _compute(ctx: StageContext, config: Config) -> dict:
     views = load_posed_views(ctx.store)
-    capture = ctx.store.read(INGEST).attrs.get("capture")
-    method, folder = resolve_method(config, views, capture)
+    with capture_copy(ctx.store) as copy:  # the capture's own mask folders, as ingest copied them
+        method, folder = resolve_method(config, views, copy.root)
+        if method == "import":
+            imported = import_masks(
+                folder,
+                [v.source for v in views.views],
+                [_size(views, i) for i in range(len(views))],
+                config.mask_threshold,
+            )
+            folder = copy.name(folder)
     extra: dict = {}
     notes: list[str] = []
     if method == "import":
-        imported = import_masks(
-            folder, [v.source for v in views.views], [_size(views, i) for i in range(len(views))], config.mask_threshold
-        )
         masks = imported.masks
         source = ["imported" if i in imported.matched else "missing" for i in range(len(views))]
         _refuse_missing_masks(config, views, imported.missing, folder)

@@ -1,8 +1,9 @@
 """Poses stage: calibrated, normalised pinhole cameras and sparse points for the ingested views.
 
 Poses are estimated with COLMAP (pycolmap) or imported from the capture's pose file (COLMAP
-model, transforms.json, LLFF poses_bounds.npy); `source='auto'` imports when a pose file was
-found at ingest (COLMAP model first: it has points and distortion) and estimates otherwise.
+model, transforms.json, LLFF poses_bounds.npy; read from the copy ingest put in the store);
+`source='auto'` imports when a pose file was found at ingest (COLMAP model first: it has points
+and distortion) and estimates otherwise.
 
 Distortion: images are undistorted here to pinhole cameras of the same size (see
 `inpaint3d_core.undistort`) and stored as `poses/images/<i>`, which downstream readers prefer;
@@ -30,14 +31,15 @@ from inpaint3d_core.errors import InputError
 from inpaint3d_core.io.colmap_model import SparseCloud
 from inpaint3d_core.io.images import fit_max_side, resize
 from inpaint3d_core.io.pose_import import ViewCameras, import_colmap, import_llff, import_transforms
-from inpaint3d_core.scene import INGEST, POSES
+from inpaint3d_core.scene import INGEST, POSES, capture_copy
 from inpaint3d_core.sfm import CameraModel, SfmOptions, choose_matcher, estimate_poses, triangulate_known
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import read_view, write_views
 from inpaint3d_core.undistort import has_distortion, undistort_image, undistorted_intrinsics
 
+# code_version 2: pose files read from the store's copy of them (ingest), not the capture folder.
 SPEC = StageSpec(
-    name=POSES, schema_version=1, code_version=1, upstream=(INGEST,), packages=("pycolmap", "opencv-python-headless")
+    name=POSES, schema_version=1, code_version=2, upstream=(INGEST,), packages=("pycolmap", "opencv-python-headless")
 )
 _IMPORT_ORDER = ("colmap", "transforms", "llff")
 
@@ -101,7 +103,6 @@ def _timed(ctx: StageContext, key: str, start: float) -> None:
 def _compute(ctx: StageContext, config: Config) -> dict[str, Any]:
     ingest = ctx.store.read(INGEST)
     views: list[dict] = list(ingest.attrs["views"])
-    capture = Path(ingest.attrs["capture"])
     pose_sources: dict[str, str] = dict(ingest.attrs.get("pose_sources", {}))
     images = [read_view(ingest, "images", i) for i in range(len(views))]
     source = _resolve_source(config.source, pose_sources)
@@ -110,7 +111,8 @@ def _compute(ctx: StageContext, config: Config) -> dict[str, Any]:
         if source == "estimate":
             cams, method, matcher = _estimate(images, config, Path(tmp) / "sfm")
         else:
-            cams = _import(source, capture / pose_sources[source], views, capture)
+            with capture_copy(ctx.store) as copy:  # the pose file as ingest copied it into the store
+                cams = _import(source, copy.root / pose_sources[source], views, ingest.attrs.get("image_files", []))
             method, matcher = f"import-{source}", None
         _timed(ctx, "poses_s", start)
         _check_registered(cams.registered, views, config, source)
@@ -163,12 +165,12 @@ def _resolve_source(requested: str, pose_sources: dict[str, str]) -> str:
     return requested
 
 
-def _import(source: str, path: Path, views: list[dict], capture: Path) -> ViewCameras:
+def _import(source: str, path: Path, views: list[dict], image_files: list[str]) -> ViewCameras:
     if source == "colmap":
         return import_colmap(path, views)
     if source == "transforms":
         return import_transforms(path, views)
-    return import_llff(path, views, capture)
+    return import_llff(path, views, image_files)
 
 
 def _estimate(images: list[np.ndarray], config: Config, workdir: Path) -> tuple[ViewCameras, str, str]:

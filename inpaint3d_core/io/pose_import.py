@@ -24,9 +24,8 @@ import numpy as np
 
 from inpaint3d_core.cameras import scale_intrinsics
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.io.capture import list_files
 from inpaint3d_core.io.colmap_model import N_DIST, SparseCloud, read_model
-from inpaint3d_core.io.images import TRANSPOSING_ORIENTATIONS, is_image_file
+from inpaint3d_core.io.images import TRANSPOSING_ORIENTATIONS
 from inpaint3d_core.io.llff import read_poses_bounds
 from inpaint3d_core.io.transforms_json import read_transforms
 
@@ -127,19 +126,16 @@ def import_transforms(path: Path, views: Sequence[dict]) -> ViewCameras:
     return _assemble(entries, views, str(path))
 
 
-def import_llff(path: Path, views: Sequence[dict], capture_root: Path) -> ViewCameras:
+def import_llff(path: Path, views: Sequence[dict], image_files: Sequence[str]) -> ViewCameras:
+    """LLFF poses: one row per image file of the views' folder in sorted name order (`image_files`,
+    unreadable images included, as ingest recorded them)."""
     poses = read_poses_bounds(path)
-    folders = {str(Path(v["source"]).parent) for v in views}
-    if len(folders) != 1:
-        raise InputError(f"{path}: LLFF poses need all views in one folder, found {sorted(folders)}")
-    folder = capture_root / folders.pop()
-    files = [p for p in list_files(folder) if is_image_file(p)]
-    if len(files) != len(poses.c2w):
+    if len(image_files) != len(poses.c2w):
         raise InputError(
-            f"{path}: {len(poses.c2w)} pose rows but {len(files)} images in {folder}; LLFF needs one row per "
-            "image in sorted name order"
+            f"{path.name}: {len(poses.c2w)} pose rows but {len(image_files)} images in the capture's image folder; "
+            "LLFF needs one row per image in sorted name order"
         )
-    row_of = {p.stem: i for i, p in enumerate(files)}
+    row_of = {Path(f).stem: i for i, f in enumerate(image_files)}
     entries = []
     for view in views:
         r = row_of[view["name"]]

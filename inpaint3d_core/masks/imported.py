@@ -41,6 +41,13 @@ class ImportedMasks:
     notes: list[str] = field(default_factory=list)
 
 
+def capture_mask_folders(root: Path) -> list[Path]:
+    """A capture's own mask folders (`masks/`, `masks_N/`, LLFF/SPIn-NeRF `images_N/label/`):
+    ingest copies them into the store, and the masks stage imports the one matching most views."""
+    candidates = [root / "masks", *sorted(root.glob("masks_*")), *sorted(root.glob("images*/label"))]
+    return [folder for folder in candidates if folder.is_dir()]
+
+
 def mask_folder(folder: Path) -> Path:
     """The folder that holds the masks: `label/` inside `folder` when that is where they are."""
     label = folder / "label"

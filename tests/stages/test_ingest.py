@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import warnings
 
@@ -141,3 +142,30 @@ def test_quick_preset_picks_its_resolution_and_says_so(tmp_path, preset, max_sid
     said = preset == "quick" and max_side is None
     assert ("downscaled_to" in result.summary) == said
     assert any("preset quick works at" in str(w.message) for w in caught) == said
+
+
+def test_a_store_reruns_every_stage_after_its_capture_is_deleted(tmp_path, synthetic_scene):
+    """Ingest copies what the later stages read (the pose file, the capture's masks) into the
+    store, so deleting the capture breaks no rerun."""
+    from stages import evaluate, inpaint, masks, poses, render
+
+    capture = write_capture(synthetic_scene, tmp_path / "cap", with_poses=True)
+    store = SceneStore(tmp_path / "s.zarr")
+    ingest.run(store, ingest.Config(capture=str(capture)))
+    later = [
+        (poses, poses.Config()),
+        (masks, masks.Config()),
+        (inpaint, inpaint.Config(method="recon_only", steps_scale=0.01)),
+        (render, render.Config(n_frames=2, compare="none")),
+        (evaluate, evaluate.Config(stills=1)),
+    ]
+    first = [stage.run(store, config) for stage, config in later]
+    assert first[0].summary["method"] == "import-transforms" and first[1].summary["method"] == "import"
+    c2w, dilated = np.asarray(store.read("poses")["c2w"][...]), read_views(store.read("masks"), "dilated")
+
+    shutil.rmtree(capture)
+    again = [stage.run(store, config, force=True) for stage, config in later]
+    assert not any(result.skipped for result in again)
+    assert [r.summary["method"] for r in again[:2]] == [r.summary["method"] for r in first[:2]]
+    assert np.array_equal(store.read("poses")["c2w"][...], c2w)
+    assert all(np.array_equal(a, b) for a, b in zip(read_views(store.read("masks"), "dilated"), dilated, strict=True))
