@@ -44,7 +44,7 @@ from rich.table import Table  # noqa: E402
 from inpaint3d_core.media import encode_png, overlay_mask, side_by_side, to_uint8  # noqa: E402
 from inpaint3d_core.nerf.model import load_trained  # noqa: E402
 from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline  # noqa: E402
-from inpaint3d_core.scene import load_masks, load_posed_views  # noqa: E402
+from inpaint3d_core.scene import load_masks, load_posed_views, read_virtual_views  # noqa: E402
 from inpaint3d_core.store import SceneStore  # noqa: E402
 from inpaint3d_core.synthetic import ExactRenderer, SyntheticConfig, generate_scene, write_store  # noqa: E402
 from inpaint3d_core.task_metrics import (  # noqa: E402
@@ -52,7 +52,6 @@ from inpaint3d_core.task_metrics import (  # noqa: E402
     kept_region_psnr,
     masked_psnr,
     opacity_coverage,
-    read_virtual_views,
     region_consistency,
     render_cameras,
 )

@@ -30,9 +30,10 @@ from prefect.tasks import exponential_backoff
 from flows.job import resolve_stage
 from flows.settings import gpu_limit_name
 from inpaint3d_core.errors import InputError
+from inpaint3d_core.scene import INPAINT
 from inpaint3d_core.store import SceneStore, StoreError
 
-GPU_STAGES = frozenset({"inpaint"})
+GPU_STAGES = frozenset({INPAINT})
 
 
 def stage_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -1,6 +1,8 @@
-"""Typed read access to what the upstream stages stored, so downstream code never hard-codes paths.
+"""The store layout: the names of every stage group and of what is inside, and the functions that
+read them (and write the shared ones), so no other module types a group name, a key or the view
+key format (`store.view_key`, arrays per view live under `<key>/<00000>`).
 
-Store layout (the contract between stages; arrays per view live under `<key>/<00000>`):
+Store layout (the contract between stages):
 
 ingest/
   images/<i>        uint8 (H, W, 3), EXIF-oriented, optionally downscaled
@@ -22,7 +24,14 @@ poses/
   attrs: normalization = {center, scale}, method, camera_model
 masks/
   raw/<i>, dilated/<i>  uint8 (H, W), 1 = region to generate
-  attrs: method, area = [fraction per view]
+  contact_sheet_png     PNG bytes: every view with its dilated mask (`write_masks`, one writer)
+  attrs: method, area, dilated_area = [fraction per view], plus what the writer adds
+inpaint/              (written by `stages.inpaint`, layout in its module doc)
+  field_weights, warmup_field_weights, prior_weights (bytes), losses/<term>,
+  depth_targets/<i>, sds_regions/<i>, expansion/ (virtual views: `write_virtual_views`)
+render/               (written by `stages.render`, layout in its module doc)
+  views/{rgb,depth,acc}/<i>, videos/<name>.mp4 (`read_view_render`, `read_videos`)
+evaluate/             (written by `stages.evaluate`)
 """
 
 from __future__ import annotations
@@ -32,16 +41,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import zarr
 
 from inpaint3d_core.cameras import Cameras, Normalization
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.store import SceneStore, read_bytes, read_view, view_key, write_bytes
+from inpaint3d_core.masks import morphology
+from inpaint3d_core.masks.contact_sheet import contact_sheet
+from inpaint3d_core.store import SceneStore, read_bytes, read_view, read_views, view_key, write_bytes, write_views
 
-INGEST, POSES, MASKS = "ingest", "poses", "masks"
+if TYPE_CHECKING:
+    from inpaint3d_core.joint.expansion import VirtualCameras, VirtualViews
+
+INGEST, POSES, MASKS, INPAINT, RENDER, EVALUATE = "ingest", "poses", "masks", "inpaint", "render", "evaluate"
 CAPTURE_FILES = "capture_files"
+CONTACT_SHEET = "contact_sheet_png"  # in the masks group
+# In the inpaint group.
+FIELD_KEY, WARMUP_FIELD_KEY, PRIOR_KEY = "field_weights", "warmup_field_weights", "prior_weights"
+LOSSES, DEPTH_TARGETS, SDS_REGIONS, EXPANSION = "losses", "depth_targets", "sds_regions", "expansion"
 
 
 @dataclass
@@ -103,7 +122,7 @@ def _optional_view(group: zarr.Group, key: str, i: int) -> np.ndarray | None:
     if key not in set(group.group_keys()):
         return None
     sub = group[key]
-    name = f"{i:05d}"
+    name = view_key(i)
     return np.asarray(sub[name][...]) if name in set(sub.array_keys()) else None
 
 
@@ -151,6 +170,136 @@ def load_masks(store: SceneStore, dilated: bool = True) -> list[np.ndarray]:
     group = store.read(MASKS)
     key = "dilated" if dilated else "raw"
     return [read_view(group, key, i) for i in range(int(group[key].attrs["count"]))]
+
+
+def write_masks(
+    group: zarr.Group,
+    images: list[np.ndarray],
+    names: list[str],
+    raw: list[np.ndarray],
+    dilated: list[np.ndarray],
+    **attrs: Any,
+) -> None:
+    """The masks group, for every writer of it (the masks stage, expansion's empty masks, the
+    synthetic scenes): raw and dilated masks, their areas, the contact sheet (each view's image
+    with its dilated mask) and the writer's own attributes (method, ...)."""
+    write_views(group, "raw", raw)
+    write_views(group, "dilated", dilated)
+    areas = [morphology.area_fraction(m) for m in raw]
+    group.attrs.update({"area": areas, "dilated_area": [morphology.area_fraction(m) for m in dilated], **attrs})
+    labels = [f"{name} {100 * a:.0f}%" for name, a in zip(names, areas, strict=True)]
+    write_bytes(group, CONTACT_SHEET, contact_sheet(images, dilated, labels))
+
+
+def read_contact_sheet(store: SceneStore) -> bytes:
+    return read_bytes(store.read(MASKS), CONTACT_SHEET)
+
+
+# ---------------------------------------------------------------------- the inpaint group
+def inpaint_config(store: SceneStore) -> dict[str, Any]:
+    """The inpaint stage's recorded config ({} when it has not run)."""
+    record = store.record(INPAINT)
+    return dict(record.config) if record is not None else {}
+
+
+def read_field(store: SceneStore, which: Literal["final", "warmup"]) -> tuple[dict, dict, bytes]:
+    """(field config, render settings, safetensors bytes) of the stored final or warm-up field."""
+    group = store.read(INPAINT)
+    key = FIELD_KEY if which == "final" else WARMUP_FIELD_KEY
+    if key not in set(group.array_keys()):
+        raise InputError(f"{store.url}: the inpaint result has no {which} field ('{key}'); rerun `inpaint3d inpaint`")
+    return dict(group.attrs["field"]), dict(group.attrs["render"]), read_bytes(group, key)
+
+
+def write_view_arrays(group: zarr.Group, key: str, arrays: dict[int, np.ndarray]) -> None:
+    """Arrays of some views only (store view index -> array) under `key/<view>`."""
+    sub = group.require_group(key)
+    for view, array in arrays.items():
+        sub.create_array(view_key(view), data=array, overwrite=True)
+
+
+def read_view_arrays(store: SceneStore, key: str) -> dict[int, np.ndarray]:
+    """The inpaint stage's per-view arrays `key/<view>` (SDS_REGIONS, DEPTH_TARGETS), if any."""
+    if store.record(INPAINT) is None:
+        return {}
+    group = store.read(INPAINT)
+    if key not in set(group.group_keys()):
+        return {}
+    return {int(name): np.asarray(group[key][name][...]) for name in group[key].array_keys()}
+
+
+def read_losses(store: SceneStore) -> dict[str, np.ndarray]:
+    """Loss curves the inpaint stage stored (`losses/<term>`), if any."""
+    if store.record(INPAINT) is None:
+        return {}
+    group = store.read(INPAINT)
+    if LOSSES not in set(group.group_keys()):
+        return {}
+    return {name: np.asarray(group[LOSSES][name][...]) for name in group[LOSSES].array_keys()}
+
+
+def write_virtual_views(group: zarr.Group, virtual: VirtualViews, index: np.ndarray) -> None:
+    """The expansion's virtual cameras, holes and warm-up renders under `expansion/`: K (V,3,3),
+    c2w (V,4,4), size (V,2) width/height, source (V,) store view index of each one's appearance
+    view (`index` maps training-view order to store indices), masks/<k>, warmup_rgb/<k>; attrs
+    kind (per view) and hole_fraction."""
+    out = group.require_group(EXPANSION)
+    cams = virtual.cameras
+    out.create_array("K", data=cams.K.astype(np.float64).reshape(-1, 3, 3), overwrite=True)
+    out.create_array("c2w", data=cams.c2w.astype(np.float64).reshape(-1, 4, 4), overwrite=True)
+    size = np.stack([cams.width, cams.height], -1).astype(np.int64).reshape(-1, 2)
+    out.create_array("size", data=size, overwrite=True)
+    out.create_array("source", data=np.asarray(index)[cams.source].astype(np.int64), overwrite=True)
+    write_views(out, "masks", [h.astype(np.uint8) for h in virtual.holes])
+    write_views(out, "warmup_rgb", virtual.images)
+    out.attrs.update({"kind": list(cams.kind), "hole_fraction": virtual.hole_fraction()})
+
+
+def has_virtual_views(store: SceneStore) -> bool:
+    return store.record(INPAINT) is not None and EXPANSION in set(store.read(INPAINT).group_keys())
+
+
+def read_virtual_views(store: SceneStore) -> tuple[VirtualCameras, list[np.ndarray], list[np.ndarray]]:
+    """The expansion's virtual cameras (source = store view index), unobserved masks and warm-up renders."""
+    from inpaint3d_core.joint.expansion import VirtualCameras  # torch: only where expansion is read
+
+    if not has_virtual_views(store):
+        raise InputError(f"{store.url}: the inpaint result has no virtual views; run inpaint with --task expansion")
+    group = store.read(INPAINT)[EXPANSION]
+    size = np.asarray(group["size"][...])
+    cams = VirtualCameras(
+        np.asarray(group["K"][...]),
+        np.asarray(group["c2w"][...]),
+        size[:, 0],
+        size[:, 1],
+        np.asarray(group["source"][...]),
+        list(group.attrs["kind"]),
+    )
+    return cams, read_views(group, "masks"), read_views(group, "warmup_rgb")
+
+
+# ---------------------------------------------------------------------- the render group
+def read_videos(store: SceneStore) -> dict[str, bytes]:
+    """{name: MP4 bytes} of the stored videos."""
+    group = store.read(RENDER)
+    return {name: read_bytes(group, key) for name, key in dict(group.attrs["videos"]).items()}
+
+
+def rendered_indices(store: SceneStore) -> list[int]:
+    return [int(i) for i in store.read(RENDER)["views"].attrs["views"]]
+
+
+def read_view_render(store: SceneStore, index: int) -> dict[str, np.ndarray]:
+    """rgb uint8, depth float32 and acc float32 rendered at input view `index`."""
+    views = store.read(RENDER)["views"]
+    key = view_key(index)
+    if key not in set(views["rgb"].array_keys()):
+        raise InputError(f"{store.url}: view {index} was not rendered (it is not registered)")
+    return {
+        "rgb": np.asarray(views["rgb"][key][...]),
+        "depth": np.asarray(views["depth"][key][...]).astype(np.float32),
+        "acc": np.asarray(views["acc"][key][...]).astype(np.float32),
+    }
 
 
 def write_capture_files(group: zarr.Group, root: Path, files: list[Path]) -> None:

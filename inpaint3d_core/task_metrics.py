@@ -21,12 +21,9 @@ import numpy as np
 from tqdm import tqdm
 
 from inpaint3d_core.consistency import RenderedView, multiview_consistency
-from inpaint3d_core.errors import InputError
-from inpaint3d_core.joint.expansion import VirtualCameras
 from inpaint3d_core.metrics import psnr
-from inpaint3d_core.store import SceneStore, read_views
-
-EXPANSION_GROUP = "expansion"  # inside the inpaint group (stages.inpaint.EXPANSION_KEY)
+from inpaint3d_core.scene import read_virtual_views
+from inpaint3d_core.store import SceneStore
 
 
 class RendersViews(Protocol):
@@ -79,27 +76,6 @@ def masked_psnr(renders: list[dict], truths: list[np.ndarray], regions: list[np.
         [(t.astype(np.float32) / 255.0 if t.dtype == np.uint8 else t)[s] for t, s in zip(truths, sel, strict=True)]
     )[None]
     return psnr(pred.astype(np.float32), target.astype(np.float32))
-
-
-def has_virtual_views(store: SceneStore) -> bool:
-    return store.record("inpaint") is not None and EXPANSION_GROUP in set(store.read("inpaint").group_keys())
-
-
-def read_virtual_views(store: SceneStore) -> tuple[VirtualCameras, list[np.ndarray], list[np.ndarray]]:
-    """The expansion's virtual cameras (source = store view index), unobserved masks and warm-up renders."""
-    if not has_virtual_views(store):
-        raise InputError(f"{store.url}: the inpaint result has no virtual views; run inpaint with --task expansion")
-    group = store.read("inpaint")[EXPANSION_GROUP]
-    size = np.asarray(group["size"][...])
-    cams = VirtualCameras(
-        np.asarray(group["K"][...]),
-        np.asarray(group["c2w"][...]),
-        size[:, 0],
-        size[:, 1],
-        np.asarray(group["source"][...]),
-        list(group.attrs["kind"]),
-    )
-    return cams, read_views(group, "masks"), read_views(group, "warmup_rgb")
 
 
 def render_cameras(field: RendersViews, K: np.ndarray, c2w: np.ndarray, widths, heights, desc: str) -> list[dict]:

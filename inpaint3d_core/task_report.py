@@ -13,15 +13,13 @@ import numpy as np
 
 from inpaint3d_core.media import colorize_depth, overlay_mask, to_uint8
 from inpaint3d_core.report import Still
-from inpaint3d_core.scene import PosedViews
+from inpaint3d_core.scene import PosedViews, has_virtual_views, inpaint_config, read_virtual_views
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.task_metrics import (
     RendersViews,
     expansion_metrics,
-    has_virtual_views,
     kept_region_psnr,
     opacity_coverage,
-    read_virtual_views,
     render_cameras,
 )
 
@@ -47,8 +45,7 @@ def task_report(
     load_field("final" | "warmup") gives a field with `render_view`; renders: the render stage's
     renders of the input views; masks: the dilated masks (the generated region in those views).
     """
-    record = store.record("inpaint")
-    task = str(record.config.get("task", "removal")) if record is not None else "removal"
+    task = str(inpaint_config(store).get("task", "removal"))
     shown = [i for i in renders if masks[i].any()]
     out: dict = {
         "task": task,

@@ -28,14 +28,31 @@ from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import colorize_depth, depth_limits
 from inpaint3d_core.metrics import LpipsNet, load_lpips, mean_scores, score_view
 from inpaint3d_core.report import METRICS, ReportContent, ViewPictures, plot_losses, plot_per_view, render_html
-from inpaint3d_core.scene import PosedViews, load_masks, load_posed_views
+from inpaint3d_core.scene import (
+    DEPTH_TARGETS,
+    EVALUATE,
+    INGEST,
+    MASKS,
+    POSES,
+    RENDER,
+    SDS_REGIONS,
+    PosedViews,
+    inpaint_config,
+    load_masks,
+    load_posed_views,
+    read_losses,
+    read_videos,
+    read_view_arrays,
+    read_view_render,
+    rendered_indices,
+)
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, read_bytes, write_bytes
 from inpaint3d_core.task_report import task_report
-from stages.render import load_field, read_videos, read_view_render, rendered_indices
+from stages.render import load_field
 
 # code 2: seen/unseen scores where ingest has gt_unseen
-SPEC = StageSpec(name="evaluate", schema_version=1, code_version=2, upstream=("ingest", "poses", "masks", "render"))
+SPEC = StageSpec(name=EVALUATE, schema_version=1, code_version=2, upstream=(INGEST, POSES, MASKS, RENDER))
 REPORT_KEY = "report.html"
 
 
@@ -119,16 +136,6 @@ def _picks(indices: list[int], count: int) -> list[int]:
     return [indices[k] for k in np.unique(np.linspace(0, len(indices) - 1, count).round().astype(int))]
 
 
-def _inpaint_view_arrays(store: SceneStore, key: str) -> dict[int, np.ndarray]:
-    """The inpaint stage's per-view arrays `key/<view>` (sds_regions, depth_targets), if it stored any."""
-    if store.record("inpaint") is None:
-        return {}
-    group = store.read("inpaint")
-    if key not in set(group.group_keys()):
-        return {}
-    return {int(name): np.asarray(group[key][name][...]) for name in group[key].array_keys()}
-
-
 def _report_views(
     views: PosedViews,
     picks: list[int],
@@ -138,7 +145,7 @@ def _report_views(
     sds_regions: dict[int, np.ndarray],
 ) -> list[ViewPictures]:
     """Before/after pictures of the picked views, with what the inpaint stage generated there."""
-    depth_targets = _inpaint_view_arrays(store, "depth_targets")
+    depth_targets = read_view_arrays(store, DEPTH_TARGETS)
     out = []
     for i in picks:
         r, region = renders[i], regions[i] > 0
@@ -206,17 +213,6 @@ def _same_columns(rows: list[dict]) -> list[dict]:
     return [{c: row.get(c) for c in cols} for row in rows]
 
 
-def _training_losses(store: SceneStore) -> dict[str, np.ndarray]:
-    """Loss curves the inpaint stage stored (`losses/<term>`), if any."""
-    if store.record("inpaint") is None:
-        return {}
-    group = store.read("inpaint")
-    if "losses" not in set(group.group_keys()):
-        return {}
-    losses = group["losses"]
-    return {name: np.asarray(losses[name][...]) for name in losses.array_keys()}
-
-
 def _compute(ctx: StageContext, config: Config) -> dict:
     store = ctx.store
     views = load_posed_views(store)
@@ -238,8 +234,8 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     if consistency is None:
         notes.append("consistency not computed: fewer than two rendered views have a region")
 
-    inpaint_record = store.record("inpaint")
-    method = str(inpaint_record.config.get("method", "unknown")) if inpaint_record else "unknown"
+    inpaint = inpaint_config(store)
+    method = str(inpaint.get("method", "unknown"))
     task, task_stills = task_report(
         store, lambda which: load_field(store, None, which), views, renders, dilated, config.stills
     )
@@ -256,7 +252,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     ctx.group.attrs["metrics"] = metrics
 
     plots = {}
-    losses_png = plot_losses(_training_losses(store))
+    losses_png = plot_losses(read_losses(store))
     if losses_png is not None:
         plots["training_losses"] = losses_png
     for metric in ("psnr", "ssim"):
@@ -268,10 +264,10 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         write_bytes(plot_group, f"{name}.png", png)
 
     shown = [i for i in (scored or rendered) if dilated[i].any()] or (scored or rendered)
-    sds_regions = _inpaint_view_arrays(store, "sds_regions")
+    sds_regions = read_view_arrays(store, SDS_REGIONS)
     content = ReportContent(
         title=f"inpaint3d report: {store.url}",
-        summary=_summary(inpaint_record, metrics, len(rendered)),
+        summary=_summary(inpaint, metrics, len(rendered)),
         headline=_headline_cards(metrics),
         mean_metrics=mean,
         per_view=per_view,
@@ -296,9 +292,8 @@ def _no_ground_truth_note(mode: str, scored: list[int]) -> str:
     )
 
 
-def _summary(inpaint_record, metrics: dict, rendered: int) -> dict[str, str]:
-    """The settings behind the result and the task's numbers, as short text."""
-    config = inpaint_record.config if inpaint_record is not None else {}
+def _summary(config: dict, metrics: dict, rendered: int) -> dict[str, str]:
+    """The settings behind the result (the inpaint config) and the task's numbers, as short text."""
     out = {"method": metrics["method"]}
     for key in ("preset", "prior", "steps_scale", "sds_region"):
         if key in config:

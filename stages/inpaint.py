@@ -38,28 +38,36 @@ from inpaint3d_core.determinism import deterministic_on_cpu
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import CheckpointStore
 from inpaint3d_core.joint.config import JointConfig, LossWeights, PresetName, preset
-from inpaint3d_core.joint.expansion import ExpansionConfig, VirtualViews
+from inpaint3d_core.joint.expansion import ExpansionConfig
 from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
-from inpaint3d_core.nerf.model import FIELD_KEY, WARMUP_FIELD_KEY, field_to_bytes
+from inpaint3d_core.nerf.model import field_to_bytes
 from inpaint3d_core.priors.base import InpaintingPrior
 from inpaint3d_core.priors.factory import MIN_GUIDANCE_SCALE, PriorConfig, build_prior
 from inpaint3d_core.priors.internal import InternalPreset
-from inpaint3d_core.scene import load_masks, load_posed_views
+from inpaint3d_core.scene import (
+    DEPTH_TARGETS,
+    FIELD_KEY,
+    INGEST,
+    INPAINT,
+    LOSSES,
+    MASKS,
+    POSES,
+    PRIOR_KEY,
+    SDS_REGIONS,
+    WARMUP_FIELD_KEY,
+    load_masks,
+    load_posed_views,
+    write_view_arrays,
+    write_virtual_views,
+)
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
 from inpaint3d_core.tasks import Task, check_inpaint_task
 
 SPEC = StageSpec(
-    "inpaint",
-    schema_version=1,
-    code_version=1,
-    upstream=("ingest", "poses", "masks"),
-    packages=("diffusers", "nerfacc"),
+    INPAINT, schema_version=1, code_version=1, upstream=(INGEST, POSES, MASKS), packages=("diffusers", "nerfacc")
 )
-
-PRIOR_KEY = "prior_weights"
-EXPANSION_KEY = "expansion"
 
 
 class Config(StageConfig):
@@ -265,19 +273,17 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     group.attrs["field"] = result.field.config.model_dump(mode="json")
     group.attrs["render"] = trainer.render_settings.model_dump(mode="json")
     group.attrs["train_views"] = [int(i) for i in index]
-    losses = group.require_group("losses")
+    losses = group.require_group(LOSSES)
     for name, values in result.losses.items():
         losses.create_array(name, data=values.astype(np.float32), overwrite=True)
     if result.depth_targets:
-        targets = group.require_group("depth_targets")
-        for view, depth in result.depth_targets.items():
-            targets.create_array(f"{int(index[view]):05d}", data=depth.astype(np.float32), overwrite=True)
+        depths = {int(index[view]): depth.astype(np.float32) for view, depth in result.depth_targets.items()}
+        write_view_arrays(group, DEPTH_TARGETS, depths)
     if result.sds_regions:
-        regions = group.require_group("sds_regions")
-        for view, region in result.sds_regions.items():
-            regions.create_array(f"{int(index[view]):05d}", data=region.astype(np.uint8), overwrite=True)
+        regions = {int(index[view]): region.astype(np.uint8) for view, region in result.sds_regions.items()}
+        write_view_arrays(group, SDS_REGIONS, regions)
     if result.virtual is not None:
-        write_virtual_views(group.require_group(EXPANSION_KEY), result.virtual, index)
+        write_virtual_views(group, result.virtual, index)
     generative = [r.sum() / max(views.holes[v].sum(), 1) for v, r in result.sds_regions.items()]
 
     def final(term: str) -> float | None:
@@ -300,19 +306,3 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         "device": str(device),
         "seconds": time.perf_counter() - start,
     }
-
-
-def write_virtual_views(group, virtual: VirtualViews, index: np.ndarray) -> None:
-    """The expansion's virtual cameras, holes and warm-up renders (layout in the module doc);
-    `source` is mapped from training-view order to store view indices."""
-    cams = virtual.cameras
-    group.create_array("K", data=cams.K.astype(np.float64).reshape(-1, 3, 3), overwrite=True)
-    group.create_array("c2w", data=cams.c2w.astype(np.float64).reshape(-1, 4, 4), overwrite=True)
-    group.create_array(
-        "size", data=np.stack([cams.width, cams.height], -1).astype(np.int64).reshape(-1, 2), overwrite=True
-    )
-    group.create_array("source", data=np.asarray(index)[cams.source].astype(np.int64), overwrite=True)
-    write_views(group, "masks", [h.astype(np.uint8) for h in virtual.holes])
-    write_views(group, "warmup_rgb", virtual.images)
-    group.attrs["kind"] = list(cams.kind)
-    group.attrs["hole_fraction"] = virtual.hole_fraction()

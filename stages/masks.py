@@ -27,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import geometric, morphology
-from inpaint3d_core.masks.contact_sheet import contact_sheet
 from inpaint3d_core.masks.imported import (
     IMAGE_EXTENSIONS,
     MASK_SUFFIXES,
@@ -38,16 +37,24 @@ from inpaint3d_core.masks.imported import (
     read_mask_image,
 )
 from inpaint3d_core.masks.propagate import PropagationSettings, ScenePoints, observed_matrix, propagate
-from inpaint3d_core.scene import INGEST, MASKS, POSES, PosedViews, capture_copy, load_posed_views, load_sparse_points
+from inpaint3d_core.scene import (
+    INGEST,
+    MASKS,
+    POSES,
+    PosedViews,
+    capture_copy,
+    load_posed_views,
+    load_sparse_points,
+    write_masks,
+)
 from inpaint3d_core.segment import SamModelType, SamPrompt, SamSegmenter, load_sam
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
-from inpaint3d_core.store import SceneStore, write_bytes, write_views
+from inpaint3d_core.store import SceneStore
 
 log = logging.getLogger(__name__)
 
 # code_version 2: the capture's own masks read from the store's copy of them (ingest).
 SPEC = StageSpec(name=MASKS, schema_version=1, code_version=2, upstream=(INGEST, POSES), packages=("segment-anything",))
-CONTACT_SHEET_KEY = "contact_sheet_png"
 Method = Literal["auto", "import", "propagate", "sam", "sphere", "box", "polygon"]
 
 
@@ -391,21 +398,9 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     raw = [morphology.as_binary(m) for m in masks]
     summary = _check_areas(raw, views, config, notes)
     dilated = [morphology.dilate(m, config.dilate_px) for m in raw]
-    write_views(ctx.group, "raw", raw)
-    write_views(ctx.group, "dilated", dilated)
-    areas = [morphology.area_fraction(m) for m in raw]
-    ctx.group.attrs.update(
-        {
-            "method": method,
-            "area": areas,
-            "dilated_area": [morphology.area_fraction(m) for m in dilated],
-            "source": source,
-            "notes": notes,
-        }
-    )
-    labels = [f"{v.name} {100 * a:.0f}%" for v, a in zip(views.views, areas, strict=True)]
-    write_bytes(
-        ctx.group, CONTACT_SHEET_KEY, contact_sheet([views.image(i) for i in range(len(views))], dilated, labels)
+    images = [views.image(i) for i in range(len(views))]
+    write_masks(
+        ctx.group, images, [v.name for v in views.views], raw, dilated, method=method, source=source, notes=notes
     )
     return {"method": method, "views": len(views), "sources": dict(Counter(source)), **summary, **extra}
 

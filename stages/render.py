@@ -12,6 +12,7 @@ Layout of the `render` group:
   path/K (3, 3), path/c2w (F, 4, 4) the camera path (normalised scene, OpenCV)
   frames/rgb/<k>, frames/depth/<k> uint8 path frames (when keep_frames), for PNG export
   videos/<name>.mp4 H.264 bytes: rgb, depth, compare (attrs videos = {name: key})
+Readers: `inpaint3d_core.scene` (`rendered_indices`, `read_view_render`, `read_videos`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from tqdm import tqdm
 from inpaint3d_core.camera_path import CameraPath, PathKind, make_path, nearest_neighbour_order
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import colorize_depth, depth_limits, encode_mp4, overlay_mask, side_by_side, to_uint8
-from inpaint3d_core.scene import MASKS, PosedViews, load_masks, load_posed_views
+from inpaint3d_core.scene import INGEST, INPAINT, MASKS, POSES, RENDER, PosedViews, load_masks, load_posed_views
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
-from inpaint3d_core.store import SceneStore, read_bytes, view_key, write_bytes, write_views
+from inpaint3d_core.store import SceneStore, view_key, write_bytes, write_views
 
 SPEC = StageSpec(
-    name="render", schema_version=1, code_version=1, upstream=("ingest", "poses", "inpaint"), optional_upstream=(MASKS,)
+    name=RENDER, schema_version=1, code_version=1, upstream=(INGEST, POSES, INPAINT), optional_upstream=(MASKS,)
 )
 
 CompareMode = Literal["auto", "warmup", "captured", "none"]
@@ -201,27 +202,3 @@ def _warmup_field(store: SceneStore, config: Config, device: str | None):
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
     return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force)
-
-
-# ---------------------------------------------------------------------- reading the result
-def read_videos(store: SceneStore) -> dict[str, bytes]:
-    """{name: MP4 bytes} of the stored videos."""
-    group = store.read(SPEC.name)
-    return {name: read_bytes(group, key) for name, key in dict(group.attrs["videos"]).items()}
-
-
-def rendered_indices(store: SceneStore) -> list[int]:
-    return [int(i) for i in store.read(SPEC.name)["views"].attrs["views"]]
-
-
-def read_view_render(store: SceneStore, index: int) -> dict[str, np.ndarray]:
-    """rgb uint8, depth float32 and acc float32 rendered at input view `index`."""
-    views = store.read(SPEC.name)["views"]
-    key = view_key(index)
-    if key not in set(views["rgb"].array_keys()):
-        raise InputError(f"{store.url}: view {index} was not rendered (it is not registered)")
-    return {
-        "rgb": np.asarray(views["rgb"][key][...]),
-        "depth": np.asarray(views["depth"][key][...]).astype(np.float32),
-        "acc": np.asarray(views["acc"][key][...]).astype(np.float32),
-    }

@@ -3,7 +3,7 @@
 Why a stage of its own: expansion generates only what no photo saw (the unobserved pixels of
 virtual cameras, found by the inpaint stage), so a capture without any object mask must still
 run; the regular masks stage rightly treats "every mask empty" as a user error. This module has
-the masks stage's name and writes the same layout (`inpaint3d_core.scene`), so the inpaint,
+the masks stage's name and writes the same layout through the same writer (`scene.write_masks`), so the inpaint,
 render and evaluate stages read it unchanged. `flows.job.job_pipeline` puts it in place of
 `stages.masks` when the expansion task is given no mask source (`inpaint3d_core.tasks.needs_object_masks`).
 """
@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from inpaint3d_core.scene import INGEST, MASKS, POSES, read_view_infos
+from inpaint3d_core.scene import INGEST, MASKS, POSES, load_posed_views, write_masks
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
-from inpaint3d_core.store import SceneStore, write_views
+from inpaint3d_core.store import SceneStore
 
-SPEC = StageSpec(name=MASKS, schema_version=1, code_version=1, upstream=(INGEST, POSES))
+# code_version 2: writes the masks group through scene.write_masks (contact sheet included).
+SPEC = StageSpec(name=MASKS, schema_version=1, code_version=2, upstream=(INGEST, POSES))
 
 
 class Config(StageConfig):
@@ -27,14 +28,11 @@ class Config(StageConfig):
 
 
 def _compute(ctx: StageContext, config: Config) -> dict:
-    infos = read_view_infos(ctx.store)
-    empty = [np.zeros((v.height, v.width), np.uint8) for v in infos]
-    write_views(ctx.group, "raw", empty)
-    write_views(ctx.group, "dilated", empty)
-    ctx.group.attrs.update(
-        {"method": "none", "area": [0.0] * len(infos), "dilated_area": [0.0] * len(infos), "reason": config.reason}
-    )
-    return {"method": "none", "views": len(infos), "reason": config.reason}
+    views = load_posed_views(ctx.store)
+    empty = [np.zeros((v.height, v.width), np.uint8) for v in views.views]
+    images = [views.image(i) for i in range(len(views))]
+    write_masks(ctx.group, images, [v.name for v in views.views], empty, empty, method="none", reason=config.reason)
+    return {"method": "none", "views": len(views), "reason": config.reason}
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:

@@ -110,17 +110,16 @@ def export_nerfstudio_inpainted(store: SceneStore, out: Path) -> Path:
     """A nerfstudio dataset of the inpainted result: the render stage's renders at the input
     cameras as the images (no masks: every pixel is now the edited scene)."""
     from inpaint3d_core.io.nerfstudio_export import write_nerfstudio_dataset
-    from inpaint3d_core.scene import load_posed_views
-    from stages import render as render_stage
+    from inpaint3d_core.scene import RENDER, load_posed_views, read_view_render, rendered_indices
 
-    if store.record(render_stage.SPEC.name) is None:
+    if store.record(RENDER) is None:
         raise InputError(f"{store.url}: nothing rendered yet; run `inpaint3d render {store.url}` first")
     views = load_posed_views(store)
     return write_nerfstudio_dataset(
         out,
         views,
-        render_stage.rendered_indices(store),
-        lambda i: render_stage.read_view_render(store, i)["rgb"],
+        rendered_indices(store),
+        lambda i: read_view_render(store, i)["rgb"],
         description=f"inpainted renders of {store.url} at its input cameras",
     )
 

@@ -130,11 +130,10 @@ def contact_sheet_path(store_url: str) -> Path | None:
 
 
 def write_contact_sheet(store: SceneStore, out: Path) -> Path:
-    from inpaint3d_core.store import read_bytes
-    from stages import masks as masks_stage
+    from inpaint3d_core.scene import read_contact_sheet
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(read_bytes(store.read(masks_stage.MASKS), masks_stage.CONTACT_SHEET_KEY))
+    out.write_bytes(read_contact_sheet(store))
     return out
 
 

@@ -49,10 +49,10 @@ def render(
 # ---------------------------------------------------------------------- exporters
 def export_videos(store: SceneStore, out: Path) -> Path:
     """Every stored video as `out/<name>.mp4`."""
-    from stages import render as render_stage
+    from inpaint3d_core.scene import read_videos
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, payload in render_stage.read_videos(store).items():
+    for name, payload in read_videos(store).items():
         (out / f"{name}.mp4").write_bytes(payload)
     return out
 
@@ -80,13 +80,12 @@ def export_ply(store: SceneStore, out: Path, voxel: float = 0.004) -> Path:
     import numpy as np
 
     from inpaint3d_core.pointcloud import unproject_depth, voxel_merge, write_ply
-    from inpaint3d_core.scene import load_posed_views
-    from stages import render as render_stage
+    from inpaint3d_core.scene import load_posed_views, read_view_render, rendered_indices
 
     views = load_posed_views(store)
     xyz_parts, rgb_parts = [], []
-    for i in render_stage.rendered_indices(store):
-        r = render_stage.read_view_render(store, i)
+    for i in rendered_indices(store):
+        r = read_view_render(store, i)
         xyz, rgb = unproject_depth(r["rgb"], r["depth"], views.cameras.K[i], views.cameras.c2w[i], r["acc"])
         xyz_parts.append(xyz)
         rgb_parts.append(rgb)

@@ -42,18 +42,14 @@ def store_labels(urls: list[str]) -> list[str]:
 def compare_entry(store: SceneStore, label: str, href: str) -> CompareEntry:
     """One run as the comparison page shows it (its inpaint settings, metrics, input-view renders)."""
     from inpaint3d_core.report_compare import CompareEntry, flatten
-    from inpaint3d_core.scene import read_view_infos
+    from inpaint3d_core.scene import inpaint_config, read_view_infos, read_view_render, rendered_indices
     from stages import evaluate as evaluate_stage
-    from stages import render as render_stage
 
-    record = store.record("inpaint")
     infos = read_view_infos(store)
-    renders = {
-        infos[i].name: render_stage.read_view_render(store, i)["rgb"] for i in render_stage.rendered_indices(store)
-    }
+    renders = {infos[i].name: read_view_render(store, i)["rgb"] for i in rendered_indices(store)}
     return CompareEntry(
         label=label,
-        settings=flatten(record.config if record is not None else {}),
+        settings=flatten(inpaint_config(store)),
         metrics=evaluate_stage.read_metrics(store),
         renders=renders,
         report_href=href,

@@ -23,11 +23,8 @@ from inpaint3d_core.nerf.field import FieldConfig, RadianceField
 from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
 from inpaint3d_core.nerf.sampler_cpu import Spacing, StratifiedResampler
 from inpaint3d_core.nerf.samples import Sampler
-from inpaint3d_core.store import SceneStore, read_bytes
-
-INPAINT = "inpaint"
-FIELD_KEY = "field_weights"
-WARMUP_FIELD_KEY = "warmup_field_weights"
+from inpaint3d_core.scene import read_field
+from inpaint3d_core.store import SceneStore
 
 
 class RenderSettings(BaseModel):
@@ -199,14 +196,10 @@ def load_trained(
 ) -> TrainedRadianceField:
     """The field the inpaint stage stored. `which="warmup"` gives the reconstruction-only field
     from the end of the warm-up (before SDS), for before/after comparisons."""
-    group = store.read(INPAINT)
-    key = FIELD_KEY if which == "final" else WARMUP_FIELD_KEY
-    if key not in set(group.array_keys()):
-        raise InputError(f"{store.url}: the inpaint result has no {which} field ('{key}'); rerun `inpaint3d inpaint`")
+    field_attrs, render_attrs, weights = read_field(store, which)
     dev = resolve_device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         warnings.warn("CUDA requested but not available: rendering on CPU", stacklevel=2)
         dev = torch.device("cpu")
-    config = FieldConfig(**group.attrs["field"])
-    settings = RenderSettings(**group.attrs["render"])
-    return TrainedRadianceField(field_from_bytes(config, read_bytes(group, key), dev), settings, dev)
+    config = FieldConfig(**field_attrs)
+    return TrainedRadianceField(field_from_bytes(config, weights, dev), RenderSettings(**render_attrs), dev)

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field
 
 from inpaint3d_core.cameras import Cameras, fit_normalization
-from inpaint3d_core.scene import INGEST, MASKS, POSES
+from inpaint3d_core.scene import INGEST, MASKS, POSES, write_masks
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_views
 from inpaint3d_core.synthetic.config import SyntheticConfig
@@ -126,9 +126,5 @@ def _masks(ctx: StageContext, scene: SyntheticScene, config: SyntheticStoreConfi
     size = 2 * config.dilate_px + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     dilated = [cv2.dilate(mask, kernel) for mask in scene.masks]
-    write_views(ctx.group, "raw", list(scene.masks))
-    write_views(ctx.group, "dilated", dilated)
-    area = [float(m.mean()) for m in scene.masks]
-    ctx.group.attrs["method"] = "synthetic"
-    ctx.group.attrs["area"] = area
-    return {"mean_area": float(np.mean(area)), "dilate_px": config.dilate_px}
+    write_masks(ctx.group, list(scene.images), list(scene.names), list(scene.masks), dilated, method="synthetic")
+    return {"mean_area": float(np.mean(ctx.group.attrs["area"])), "dilate_px": config.dilate_px}

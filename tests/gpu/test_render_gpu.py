@@ -8,7 +8,8 @@ import torch
 
 from inpaint3d_core.media import decode_mp4
 from inpaint3d_core.nerf.field import FieldConfig, RadianceField
-from inpaint3d_core.nerf.model import FIELD_KEY, WARMUP_FIELD_KEY, RenderSettings, field_to_bytes
+from inpaint3d_core.nerf.model import RenderSettings, field_to_bytes
+from inpaint3d_core.scene import FIELD_KEY, WARMUP_FIELD_KEY, read_videos, read_view_render
 from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
 from inpaint3d_core.store import write_bytes
 from inpaint3d_core.synthetic import SyntheticConfig, generate_scene
@@ -35,9 +36,9 @@ def test_render_and_evaluate_on_cuda_with_occupancy_sampler(tmp_path, make_synth
     assert result.summary["compare"] == "warmup"
     record = store.record("render")
     print(f"render timings on {torch.cuda.get_device_name()}: {record.timings}")
-    frames = decode_mp4(render.read_videos(store)["rgb"])
+    frames = decode_mp4(read_videos(store)["rgb"])
     assert len(frames) == 24 and frames[0].shape == (scene.config.height, scene.config.width, 3)
-    view = render.read_view_render(store, 0)
+    view = read_view_render(store, 0)
     assert np.isfinite(view["depth"]).all()
     evaluate.run(store, evaluate.Config())
     metrics = evaluate.read_metrics(store)

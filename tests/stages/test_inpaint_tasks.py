@@ -7,10 +7,10 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from inpaint3d_core.nerf.model import load_trained
-from inpaint3d_core.scene import load_masks, load_posed_views
+from inpaint3d_core.scene import load_masks, load_posed_views, read_virtual_views
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import write_store
-from inpaint3d_core.task_metrics import expansion_metrics, kept_region_psnr, read_virtual_views, render_cameras
+from inpaint3d_core.task_metrics import expansion_metrics, kept_region_psnr, render_cameras
 from inpaint3d_core.task_report import task_report
 from stages import inpaint as stage
 from stages import masks as masks_stage

@@ -9,11 +9,11 @@ from pydantic import ValidationError
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
-from inpaint3d_core.scene import load_masks, load_posed_views
+from inpaint3d_core.scene import CONTACT_SHEET, load_masks, load_posed_views
 from inpaint3d_core.segment import SamArchitecture, SamSegmenter, build_sam, save_sam
 from inpaint3d_core.store import read_bytes
 from stages import masks as masks_stage
-from stages.masks import CONTACT_SHEET_KEY, Config
+from stages.masks import Config
 
 
 def _truth(store):
@@ -38,7 +38,7 @@ def test_reference_mask_file_is_propagated_and_stored(synthetic_store, tmp_path)
     assert group.attrs["source"][0] == "reference" and len(group.attrs["area"]) == len(views)
     raw, dilated = load_masks(synthetic_store, dilated=False), load_masks(synthetic_store)
     assert all(d.sum() > r.sum() and (d >= r).all() and d.dtype == np.uint8 for r, d in zip(raw, dilated, strict=True))
-    sheet = iio.imread(read_bytes(group, CONTACT_SHEET_KEY), extension=".png")
+    sheet = iio.imread(read_bytes(group, CONTACT_SHEET), extension=".png")
     assert sheet.ndim == 3 and sheet.shape[0] >= 192
     assert masks_stage.run(synthetic_store, Config(reference_masks=(str(ref),), dilate_px=2)).skipped
 

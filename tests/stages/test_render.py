@@ -7,7 +7,7 @@ import pytest
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import decode_mp4
-from inpaint3d_core.scene import load_posed_views
+from inpaint3d_core.scene import load_posed_views, read_videos, read_view_render, rendered_indices
 from stages import render
 
 
@@ -16,12 +16,12 @@ def test_render_stores_views_path_frames_and_playable_videos(synthetic_store, sy
     result = render.run(synthetic_store, render.Config(n_frames=5, fps=5, width=32, path="orbit", compare="warmup"))
     assert result.summary["compare"] == "warmup" and result.summary["size"] == "32x24"
     n = len(synthetic_scene)
-    assert render.rendered_indices(synthetic_store) == list(range(n))
-    view = render.read_view_render(synthetic_store, 2)
+    assert rendered_indices(synthetic_store) == list(range(n))
+    view = read_view_render(synthetic_store, 2)
     np.testing.assert_array_equal(view["rgb"], synthetic_scene.gt_images[2])  # stored exactly (uint8)
     norm = load_posed_views(synthetic_store).normalization
     np.testing.assert_allclose(view["depth"], synthetic_scene.gt_depth[2] * norm.scale, rtol=2e-3)  # float16
-    videos = render.read_videos(synthetic_store)
+    videos = read_videos(synthetic_store)
     assert sorted(videos) == ["compare", "depth", "rgb"]
     rgb = decode_mp4(videos["rgb"])
     assert len(rgb) == 5 and rgb[0].shape == (24, 32, 3)
@@ -36,7 +36,7 @@ def test_by_default_the_photos_are_the_before(synthetic_store, synthetic_scene, 
     fields = stand_in_field(warmup={"with_object": True})
     result = render.run(synthetic_store, render.Config(n_frames=3, keep_frames=False, path="interpolate"))
     assert result.summary["compare"] == "captured" and fields["warmup"].calls == 0
-    compare = decode_mp4(render.read_videos(synthetic_store)["compare"])
+    compare = decode_mp4(read_videos(synthetic_store)["compare"])
     assert len(compare) == len(synthetic_scene) and compare[0].shape == (36, 98, 3)
 
 
@@ -44,7 +44,7 @@ def test_without_warmup_field_asking_for_it_names_the_field(synthetic_store, syn
     stand_in_field(warmup=None)
     result = render.run(synthetic_store, render.Config(n_frames=3, keep_frames=False, path="interpolate"))
     assert result.summary["compare"] == "captured"
-    compare = decode_mp4(render.read_videos(synthetic_store)["compare"])
+    compare = decode_mp4(read_videos(synthetic_store)["compare"])
     assert len(compare) == len(synthetic_scene) and compare[0].shape == (36, 98, 3)
     assert "frames" not in set(synthetic_store.read("render").group_keys())
     with pytest.raises(InputError, match="warmup"):
@@ -61,7 +61,8 @@ def test_render_loads_a_stored_radiance_field_through_load_trained(synthetic_sto
     import torch
 
     from inpaint3d_core.nerf.field import FieldConfig, RadianceField
-    from inpaint3d_core.nerf.model import FIELD_KEY, RenderSettings, field_to_bytes
+    from inpaint3d_core.nerf.model import RenderSettings, field_to_bytes
+    from inpaint3d_core.scene import FIELD_KEY
     from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
     from inpaint3d_core.store import write_bytes
 
@@ -88,6 +89,6 @@ def test_render_loads_a_stored_radiance_field_through_load_trained(synthetic_sto
     )
     result = render.run(synthetic_store, render.Config(n_frames=2, device="cpu", keep_frames=False))
     assert result.summary["compare"] == "captured"  # no warm-up field stored
-    view = render.read_view_render(synthetic_store, 0)
+    view = read_view_render(synthetic_store, 0)
     assert view["rgb"].shape == synthetic_scene.images[0].shape and view["rgb"].dtype == np.uint8
     assert np.isfinite(view["depth"]).all() and ((view["acc"] >= 0) & (view["acc"] <= 1.001)).all()

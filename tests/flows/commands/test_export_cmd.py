@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import imageio.v3 as iio
 from cli_runner import call_cli
 
-from inpaint3d_core.scene import load_posed_views
+from inpaint3d_core.scene import load_posed_views, read_view_render, rendered_indices
 
 
 def _frames_resolve(root) -> list[dict]:
@@ -48,6 +49,21 @@ def test_export_nerfstudio_inpainted_holds_the_renders(monkeypatch, capsys, synt
     code, _, err = call_cli(monkeypatch, capsys, *args)
     assert code == 0, err
     frames = _frames_resolve(out)
-    assert len(frames) == len(render.rendered_indices(synthetic_store)) and "mask_path" not in frames[0]
-    first = render.read_view_render(synthetic_store, render.rendered_indices(synthetic_store)[0])["rgb"]
+    assert len(frames) == len(rendered_indices(synthetic_store)) and "mask_path" not in frames[0]
+    first = read_view_render(synthetic_store, rendered_indices(synthetic_store)[0])["rgb"]
     assert np.array_equal(iio.imread(out / frames[0]["file_path"]), first)
+
+
+def test_export_masks_of_an_expansion_store(monkeypatch, capsys, synthetic_store, tmp_path):
+    """Expansion alone writes empty masks through the masks group's one writer, contact sheet included."""
+    from stages import unmasked
+
+    unmasked.run(synthetic_store, unmasked.Config())
+    out = tmp_path / "masks"
+    code, _, err = call_cli(monkeypatch, capsys, "export", synthetic_store.url, "--format", "masks", "--out", str(out))
+    assert code == 0, err
+    views = load_posed_views(synthetic_store).views
+    for folder in (out, out / "dilated"):
+        masks = [folder / f"{Path(v.source).stem}.png" for v in views]
+        assert not any(iio.imread(m).any() for m in masks)
+    assert iio.imread(out / "contact_sheet.png").ndim == 3
