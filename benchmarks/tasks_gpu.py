@@ -116,8 +116,9 @@ def _input_view_numbers(store: SceneStore, truth: str, task: str) -> tuple[dict,
 
 
 def _expansion_numbers(store: SceneStore, scene) -> tuple[dict, np.ndarray]:
-    metrics, renders = expansion_metrics(load_trained(store), store)
     cams, holes, before = read_virtual_views(store)
+    renders = render_cameras(load_trained(store), cams.K, cams.c2w, cams.width, cams.height, "virtual views")
+    metrics = expansion_metrics(renders, store)
     oracle = ExactRenderer(scene, load_posed_views(store).normalization, with_object=True)
     truths = render_cameras(oracle, cams.K, cams.c2w, cams.width, cams.height, "exact")
     consistency = metrics["consistency"]

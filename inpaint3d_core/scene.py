@@ -30,7 +30,8 @@ inpaint/              (written by `stages.inpaint`, layout in its module doc)
   field_weights, warmup_field_weights, prior_weights (bytes), losses/<term>,
   depth_targets/<i>, sds_regions/<i>, expansion/ (virtual views: `write_virtual_views`)
 render/               (written by `stages.render`, layout in its module doc)
-  views/{rgb,depth,acc}/<i>, videos/<name>.mp4 (`read_view_render`, `read_videos`)
+  views/, virtual_views/, warmup_views/ {rgb,depth,acc}/<i> (`write_render`, `read_renders`),
+  videos/<name>.mp4 (`read_videos`)
 evaluate/             (written by `stages.evaluate`)
 """
 
@@ -279,6 +280,38 @@ def read_virtual_views(store: SceneStore) -> tuple[VirtualCameras, list[np.ndarr
 
 
 # ---------------------------------------------------------------------- the render group
+VIEWS, VIRTUAL_VIEWS, WARMUP_VIEWS = "views", "virtual_views", "warmup_views"
+
+
+def write_render(group: zarr.Group, index: int, render: dict[str, np.ndarray]) -> None:
+    """One render under `group/{rgb,depth,acc}/<index>`: rgb uint8, depth and opacity float16."""
+    arrays = {
+        "rgb": render["rgb"],
+        "depth": render["depth"].astype(np.float16),
+        "acc": render["acc"].astype(np.float16),
+    }
+    for key, array in arrays.items():
+        group.require_group(key).create_array(view_key(index), data=np.ascontiguousarray(array), chunks=array.shape)
+
+
+def _read_render(group: zarr.Group, key: str) -> dict[str, np.ndarray]:
+    return {
+        "rgb": np.asarray(group["rgb"][key][...]),
+        "depth": np.asarray(group["depth"][key][...]).astype(np.float32),
+        "acc": np.asarray(group["acc"][key][...]).astype(np.float32),
+    }
+
+
+def read_renders(store: SceneStore, kind: str) -> dict[int, dict[str, np.ndarray]]:
+    """What the render stage stored under `kind` (VIEWS, VIRTUAL_VIEWS, WARMUP_VIEWS) by index;
+    {} when it rendered none of that kind."""
+    group = store.read(RENDER)
+    if kind not in set(group.group_keys()):
+        return {}
+    sub = group[kind]
+    return {int(key): _read_render(sub, key) for key in sorted(sub["rgb"].array_keys())}
+
+
 def read_videos(store: SceneStore) -> dict[str, bytes]:
     """{name: MP4 bytes} of the stored videos."""
     group = store.read(RENDER)
@@ -286,20 +319,16 @@ def read_videos(store: SceneStore) -> dict[str, bytes]:
 
 
 def rendered_indices(store: SceneStore) -> list[int]:
-    return [int(i) for i in store.read(RENDER)["views"].attrs["views"]]
+    return [int(i) for i in store.read(RENDER)[VIEWS].attrs["views"]]
 
 
 def read_view_render(store: SceneStore, index: int) -> dict[str, np.ndarray]:
     """rgb uint8, depth float32 and acc float32 rendered at input view `index`."""
-    views = store.read(RENDER)["views"]
+    views = store.read(RENDER)[VIEWS]
     key = view_key(index)
     if key not in set(views["rgb"].array_keys()):
         raise InputError(f"{store.url}: view {index} was not rendered (it is not registered)")
-    return {
-        "rgb": np.asarray(views["rgb"][key][...]),
-        "depth": np.asarray(views["depth"][key][...]).astype(np.float32),
-        "acc": np.asarray(views["acc"][key][...]).astype(np.float32),
-    }
+    return _read_render(views, key)
 
 
 def write_capture_files(group: zarr.Group, root: Path, files: list[Path]) -> None:

@@ -85,14 +85,13 @@ def render_cameras(field: RendersViews, K: np.ndarray, c2w: np.ndarray, widths, 
     ]
 
 
-def expansion_metrics(field: RendersViews, store: SceneStore) -> tuple[dict, list[dict]]:
-    """Opacity coverage and consistency of the newly covered pixels of the virtual views, rendered
-    with `field` (the final one). Returns the metrics and the renders (for pictures)."""
+def expansion_metrics(renders: list[dict], store: SceneStore) -> dict:
+    """Opacity coverage and consistency of the newly covered pixels of the virtual views, from the
+    final field's `renders` of them (in the order the store lists them)."""
     cams, masks, _ = read_virtual_views(store)
-    renders = render_cameras(field, cams.K, cams.c2w, cams.width, cams.height, "virtual views")
     return {
         "virtual_views": len(cams),
         "hole_fraction": [float(m.mean()) for m in masks],
         "opacity_coverage": opacity_coverage(renders, masks),
         "consistency": region_consistency(renders, masks, cams.K, cams.c2w),
-    }, renders
+    }

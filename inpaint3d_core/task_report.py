@@ -7,24 +7,21 @@ keeping that here leaves the stage a list of calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from inpaint3d_core.media import colorize_depth, overlay_mask, to_uint8
 from inpaint3d_core.report import Still
-from inpaint3d_core.scene import PosedViews, has_virtual_views, inpaint_config, read_virtual_views
-from inpaint3d_core.store import SceneStore
-from inpaint3d_core.task_metrics import (
-    RendersViews,
-    expansion_metrics,
-    kept_region_psnr,
-    opacity_coverage,
-    render_cameras,
+from inpaint3d_core.scene import (
+    VIRTUAL_VIEWS,
+    WARMUP_VIEWS,
+    PosedViews,
+    has_virtual_views,
+    inpaint_config,
+    read_renders,
+    read_virtual_views,
 )
-
-# Completion renders the warm-up field at this many input views to check the kept region.
-KEPT_REGION_VIEWS = 8
+from inpaint3d_core.store import SceneStore
+from inpaint3d_core.task_metrics import expansion_metrics, kept_region_psnr, opacity_coverage
 
 
 def _as_float(render: dict) -> dict:
@@ -33,17 +30,13 @@ def _as_float(render: dict) -> dict:
 
 
 def task_report(
-    store: SceneStore,
-    load_field: Callable[[str], RendersViews],
-    views: PosedViews,
-    renders: dict[int, dict],
-    masks: list[np.ndarray],
-    stills: int = 4,
+    store: SceneStore, views: PosedViews, renders: dict[int, dict], masks: list[np.ndarray], stills: int = 4
 ) -> tuple[dict, list[Still]]:
-    """Metrics of the inpaint stage's task and pictures of its result.
+    """Metrics of the inpaint stage's task and pictures of its result, from what the render stage
+    stored (no field is rendered here).
 
-    load_field("final" | "warmup") gives a field with `render_view`; renders: the render stage's
-    renders of the input views; masks: the dilated masks (the generated region in those views).
+    renders: the render stage's renders of the input views; masks: the dilated masks (the
+    generated region in those views).
     """
     task = str(inpaint_config(store).get("task", "removal"))
     shown = [i for i in renders if masks[i].any()]
@@ -52,18 +45,15 @@ def task_report(
         "opacity_coverage": opacity_coverage([renders[i] for i in shown], [masks[i] for i in shown]) if shown else None,
     }
     pictures: list[Still] = []
-    if task == "completion" and shown:
-        picks = shown[:KEPT_REGION_VIEWS]
-        cams = views.cameras
-        warmup = render_cameras(
-            load_field("warmup"), cams.K[picks], cams.c2w[picks], cams.width[picks], cams.height[picks], "warm-up"
-        )
+    warmup = read_renders(store, WARMUP_VIEWS) if task == "completion" else {}
+    picks = [i for i in shown if i in warmup]
+    if picks:
         out["kept_region_psnr"] = kept_region_psnr(
-            [_as_float(renders[i]) for i in picks], warmup, [masks[i] for i in picks]
+            [_as_float(renders[i]) for i in picks], [_as_float(warmup[i]) for i in picks], [masks[i] for i in picks]
         )
     if task == "expansion" and has_virtual_views(store):
-        metrics, virtual_renders = expansion_metrics(load_field("final"), store)
-        out.update(metrics)
+        virtual_renders = list(read_renders(store, VIRTUAL_VIEWS).values())
+        out.update(expansion_metrics(virtual_renders, store))
         cams, holes, before = read_virtual_views(store)
         for k in range(min(stills, len(cams))):
             r = virtual_renders[k]

@@ -32,6 +32,7 @@ from inpaint3d_core.scene import (
     DEPTH_TARGETS,
     EVALUATE,
     INGEST,
+    INPAINT,
     MASKS,
     POSES,
     RENDER,
@@ -49,10 +50,10 @@ from inpaint3d_core.scene import (
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, read_bytes, write_bytes
 from inpaint3d_core.task_report import task_report
-from stages.render import load_field
 
-# code 2: seen/unseen scores where ingest has gt_unseen
-SPEC = StageSpec(name=EVALUATE, schema_version=1, code_version=2, upstream=(INGEST, POSES, MASKS, RENDER))
+# code_version 2: seen/unseen scores where ingest has gt_unseen; 3: task numbers from the render stage's renders
+# (no field loaded)
+SPEC = StageSpec(name=EVALUATE, schema_version=1, code_version=3, upstream=(INGEST, POSES, MASKS, INPAINT, RENDER))
 REPORT_KEY = "report.html"
 
 
@@ -236,9 +237,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
 
     inpaint = inpaint_config(store)
     method = str(inpaint.get("method", "unknown"))
-    task, task_stills = task_report(
-        store, lambda which: load_field(store, None, which), views, renders, dilated, config.stills
-    )
+    task, task_stills = task_report(store, views, renders, dilated, config.stills)
     metrics = {
         "per_view": per_view,
         "mean": mean,

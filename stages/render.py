@@ -4,15 +4,20 @@ Why both: renders at the registered input/test cameras are what evaluation score
 ground truth, and against each other for consistency); a camera path between and around them is
 what a person watches to judge whether the new content holds up in 3D. The before/after video
 puts the inpaint stage's warm-up field (reconstruction before any SDS) beside the final one;
-where that field is not stored, the captured photos stand in for "before".
+where that field is not stored, the captured photos stand in for "before". It also renders
+everything the evaluate stage scores, so evaluation needs no field and no GPU: the expansion's
+virtual views, and for completion the warm-up field at the first views with a region (the
+kept-region check).
 
 Layout of the `render` group:
   views/rgb/<i> uint8 (H, W, 3), views/depth/<i> float16 z-depth (normalised scene units),
   views/acc/<i> float16 opacity, for every registered view i (attrs views = [i, ...])
+  virtual_views/{rgb,depth,acc}/<k> the same for each virtual view k of an expansion
+  warmup_views/{rgb,depth,acc}/<i> the warm-up field at view i (completion)
   path/K (3, 3), path/c2w (F, 4, 4) the camera path (normalised scene, OpenCV)
   frames/rgb/<k>, frames/depth/<k> uint8 path frames (when keep_frames), for PNG export
   videos/<name>.mp4 H.264 bytes: rgb, depth, compare (attrs videos = {name: key})
-Readers: `inpaint3d_core.scene` (`rendered_indices`, `read_view_render`, `read_videos`).
+Writer and readers: `inpaint3d_core.scene` (`write_render`, `read_renders`, `read_videos`, ...).
 """
 
 from __future__ import annotations
@@ -29,15 +34,34 @@ from tqdm import tqdm
 from inpaint3d_core.camera_path import CameraPath, PathKind, make_path, nearest_neighbour_order
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import colorize_depth, depth_limits, encode_mp4, overlay_mask, side_by_side, to_uint8
-from inpaint3d_core.scene import INGEST, INPAINT, MASKS, POSES, RENDER, PosedViews, load_masks, load_posed_views
+from inpaint3d_core.scene import (
+    INGEST,
+    INPAINT,
+    MASKS,
+    POSES,
+    RENDER,
+    VIEWS,
+    VIRTUAL_VIEWS,
+    WARMUP_VIEWS,
+    PosedViews,
+    has_virtual_views,
+    inpaint_config,
+    load_masks,
+    load_posed_views,
+    read_virtual_views,
+    write_render,
+)
 from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
-from inpaint3d_core.store import SceneStore, view_key, write_bytes, write_views
+from inpaint3d_core.store import SceneStore, write_bytes, write_views
 
+# code_version 2: also renders the expansion's virtual views and completion's warm-up views.
 SPEC = StageSpec(
-    name=RENDER, schema_version=1, code_version=1, upstream=(INGEST, POSES, INPAINT), optional_upstream=(MASKS,)
+    name=RENDER, schema_version=1, code_version=2, upstream=(INGEST, POSES, INPAINT), optional_upstream=(MASKS,)
 )
 
 CompareMode = Literal["auto", "warmup", "captured", "none"]
+# Completion: views at which the warm-up field is rendered for the kept-region check.
+KEPT_REGION_VIEWS = 8
 
 
 class Config(StageConfig):
@@ -89,8 +113,28 @@ def spiral_focus(near_far: np.ndarray) -> float:
     return 1.0 / (0.25 / max(near, 1e-6) + 0.75 / max(far, 1e-6))
 
 
-def _write_view(group: zarr.Group, key: str, index: int, array: np.ndarray) -> None:
-    group.require_group(key).create_array(view_key(index), data=np.ascontiguousarray(array), chunks=array.shape)
+def _render_scored_extras(group: zarr.Group, store: SceneStore, field, views: PosedViews, indices, device) -> dict:
+    """What evaluate scores beyond the input views: the expansion's virtual views (final field)
+    and, for completion, the warm-up field at the first KEPT_REGION_VIEWS views with a region."""
+    counts = {}
+    if has_virtual_views(store):
+        cams, _, _ = read_virtual_views(store)
+        virtual = group.require_group(VIRTUAL_VIEWS)
+        for k in tqdm(range(len(cams)), desc="render virtual views"):
+            write_render(virtual, k, _render(field, cams.K[k], cams.c2w[k], cams.width[k], cams.height[k]))
+        counts["virtual_views"] = len(cams)
+    if inpaint_config(store).get("task") == "completion" and store.record(MASKS) is not None:
+        dilated = load_masks(store, dilated=True)
+        picks = [int(i) for i in indices if dilated[i].any()][:KEPT_REGION_VIEWS]
+        warmup, cams = load_field(store, device, which="warmup"), views.cameras
+        for i in tqdm(picks, desc="render warm-up field"):
+            write_render(
+                group.require_group(WARMUP_VIEWS),
+                i,
+                _render(warmup, cams.K[i], cams.c2w[i], cams.width[i], cams.height[i]),
+            )
+        counts["warmup_views"] = len(picks)
+    return counts
 
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -130,16 +174,17 @@ def _compute(ctx: StageContext, config: Config) -> dict:
 
     start = time.perf_counter()
     renders: dict[int, dict] = {}
-    view_group = ctx.group.require_group("views")
+    view_group = ctx.group.require_group(VIEWS)
     cams = views.cameras
     for i in tqdm(indices, desc="render input views"):
         out = _render(field, cams.K[i], cams.c2w[i], cams.width[i], cams.height[i])
         renders[int(i)] = out
-        _write_view(view_group, "rgb", i, out["rgb"])
-        _write_view(view_group, "depth", i, out["depth"].astype(np.float16))
-        _write_view(view_group, "acc", i, out["acc"].astype(np.float16))
+        write_render(view_group, int(i), out)
     view_group.attrs["views"] = [int(i) for i in indices]
     ctx.timings["input_views_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    scored = _render_scored_extras(ctx.group, store, field, views, indices, device)
+    ctx.timings["scored_extras_s"] = time.perf_counter() - start
 
     ref = int(indices[0])
     path = make_path(
@@ -190,6 +235,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         "size": f"{path.width}x{path.height}",
         "videos": sorted(videos),
         "compare": compare,
+        **scored,
     }
 
 

@@ -7,14 +7,14 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from inpaint3d_core.nerf.model import load_trained
-from inpaint3d_core.scene import load_masks, load_posed_views, read_virtual_views
+from inpaint3d_core.scene import load_masks, load_posed_views, read_view_render, read_virtual_views, rendered_indices
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import write_store
 from inpaint3d_core.task_metrics import expansion_metrics, kept_region_psnr, render_cameras
 from inpaint3d_core.task_report import task_report
 from stages import inpaint as stage
 from stages import masks as masks_stage
-from stages import unmasked
+from stages import render, unmasked
 
 # 40 steps (20 of warm-up; the quick preset has 400) of 128 rays on 48x36 images: seconds each.
 SHORT = dict(steps_scale=0.1, rays_per_batch=128, prior_preset="tiny", device="cpu")
@@ -49,7 +49,8 @@ def test_expansion_stores_virtual_views_whose_new_pixels_become_opaque_and_agree
     wide = cams.kind.index("wider")
     assert (cams.width[wide], cams.height[wide]) == (72, 54)
 
-    metrics, renders = expansion_metrics(load_trained(store, device="cpu"), store)
+    renders = render_cameras(load_trained(store, device="cpu"), cams.K, cams.c2w, cams.width, cams.height, "virtual")
+    metrics = expansion_metrics(renders, store)
     assert metrics["opacity_coverage"] >= 0.9
     consistency = metrics["consistency"]
     assert consistency["pairs"] > 0 and consistency["coverage"] > 0.2
@@ -59,15 +60,13 @@ def test_expansion_stores_virtual_views_whose_new_pixels_become_opaque_and_agree
     assert np.abs(renders[wide]["rgb"][seen] - before[wide][seen] / 255.0).mean() < 0.08
 
 
-def test_expansion_report_section_shows_the_virtual_views(expanded):
+def test_expansion_report_section_shows_the_virtual_views_the_render_stage_rendered(expanded):
     store, _ = expanded
+    result = render.run(store, render.Config(n_frames=2, compare="none", keep_frames=False, device="cpu"))
+    assert result.summary["virtual_views"] == len(read_virtual_views(store)[0])
     views = load_posed_views(store)
     dilated = load_masks(store, dilated=True)
-
-    def load_field(which):
-        return load_trained(store, device="cpu", which=which)
-
-    section, stills = task_report(store, load_field, views, {}, dilated, stills=2)
+    section, stills = task_report(store, views, {}, dilated, stills=2)  # reads the renders, renders nothing
     assert section["task"] == "expansion" and section["opacity_coverage"] >= 0.9
     assert len(stills) == 2 and stills[0].images[1][1].shape == (54, 72, 3)
 
@@ -95,6 +94,17 @@ def test_completion_regenerates_the_region_and_keeps_the_rest_of_the_object(tmp_
     not_kept = [~((views.gt_mask(i) > 0) & (holes[i] == 0)) for i in picks]
     assert all((~m).any() for m in not_kept)
     assert kept_region_psnr(after, before, not_kept) > 25.0
+    # the render stage renders the warm-up field for the report's kept-region check (evaluate renders nothing)
+    done = render.run(store, render.Config(n_frames=2, compare="none", keep_frames=False, device="cpu"))
+    shown = [i for i in rendered_indices(store) if holes[i].any()]
+    assert done.summary["warmup_views"] == len(shown[: render.KEPT_REGION_VIEWS])
+    section, _ = task_report(store, views, {i: read_view_render(store, i) for i in rendered_indices(store)}, holes)
+    direct = kept_region_psnr(
+        render_cameras(final, *(a[shown] for a in (cams.K, cams.c2w, cams.width, cams.height)), "final"),
+        render_cameras(warmup, *(a[shown] for a in (cams.K, cams.c2w, cams.width, cams.height)), "warm-up"),
+        [holes[i] for i in shown],
+    )
+    assert abs(section["kept_region_psnr"] - direct) < 0.5  # the same number from the stored (uint8) renders
     # and the cap itself was worked on: SDS ran and its depth was filled from around it
     sds = np.asarray(store.read("inpaint")["losses"]["sds"][...])
     assert np.isfinite(sds).any() and len(list(store.read("inpaint")["depth_targets"].array_keys())) > 0
