@@ -98,8 +98,7 @@ def write_stills(store: SceneStore, folder: Path, count: int) -> list[Path]:
     import numpy as np
 
     from inpaint3d_core.media import overlay_mask, side_by_side
-    from inpaint3d_core.scene import load_masks, load_posed_views
-    from stages.render import read_view_render
+    from inpaint3d_core.scene import load_masks, load_posed_views, read_view_render
 
     views, masks = load_posed_views(store), load_masks(store)
     masked = [int(i) for i in views.indices("train") if np.asarray(masks[int(i)]).any()]

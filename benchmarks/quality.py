@@ -267,9 +267,8 @@ def write_pictures(out: Path, seed: int, methods: list[str]) -> Path | None:
     import numpy as np
 
     from inpaint3d_core.media import side_by_side
-    from inpaint3d_core.scene import load_posed_views
+    from inpaint3d_core.scene import load_posed_views, read_view_render
     from inpaint3d_core.store import SceneStore
-    from stages.render import read_view_render
 
     folder = out / f"seed{seed}"
     stores = {m: SceneStore(str(folder / f"{m}.zarr")) for m in methods if (folder / f"{m}.zarr").exists()}
