@@ -39,7 +39,8 @@ from inpaint3d_core.joint.config import preset  # noqa: E402
 from inpaint3d_core.joint.trainer import JointTrainer  # noqa: E402
 from inpaint3d_core.metrics import psnr  # noqa: E402
 from inpaint3d_core.nerf.model import TrainedRadianceField  # noqa: E402
-from inpaint3d_core.priors.factory import PriorConfig, build_prior  # noqa: E402
+from inpaint3d_core.priors.config import PriorConfig  # noqa: E402
+from inpaint3d_core.priors.factory import build_prior  # noqa: E402
 from inpaint3d_core.priors.internal import InternalPrior, InternalPriorConfig, build_unet  # noqa: E402
 from inpaint3d_core.priors.sds_timing import floor_sds_step, median_ms, prior_sds_step  # noqa: E402
 from inpaint3d_core.priors.stable_diffusion import build_random_sd2_inpaint, prior_without_text_encoder  # noqa: E402

@@ -36,8 +36,9 @@ from rich.table import Table
 from inpaint3d_core.cameras import Cameras
 from inpaint3d_core.io.llff import read_poses_bounds
 from inpaint3d_core.masks import morphology
+from inpaint3d_core.masks.config import PropagationSettings
 from inpaint3d_core.masks.imported import import_masks
-from inpaint3d_core.masks.propagate import PropagationSettings, ScenePoints, observed_matrix, propagate
+from inpaint3d_core.masks.propagate import ScenePoints, observed_matrix, propagate
 from inpaint3d_core.scene import load_posed_views, load_sparse_points
 from inpaint3d_core.sfm import triangulate_known
 from inpaint3d_core.store import SceneStore

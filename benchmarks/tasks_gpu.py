@@ -72,7 +72,7 @@ def _inpaint_config(task: str, settings: dict, args, device: str, **extra) -> in
         "task": task,
         "preset": settings["inpaint"],
         "steps_scale": args.steps_scale or settings["steps_scale"],
-        "prior_preset": settings["prior_preset"],
+        "prior": {"internal_preset": settings["prior_preset"]},
         "device": device,
         "seed": args.seed,
         "sampler": args.sampler,
@@ -143,12 +143,8 @@ def run_task(task: str, args, settings: dict, device: str, workdir: Path) -> dic
         top = obj.center + np.array([0.0, 0.0, radius])
         masks_stage.run(store, masks_stage.Config(method="sphere", sphere=(*top, 0.6 * radius), dilate_px=2))
     if task == "replacement":
-        extra = {
-            "prior": "stable_diffusion",
-            "prior_model": str(build_tiny_sd_inpaint_pipeline(workdir / "tiny-sd")),
-            "prompt": args.prompt,
-            "prior_preset": None,
-        }
+        model = str(build_tiny_sd_inpaint_pipeline(workdir / "tiny-sd"))
+        extra = {"prior": {"kind": "stable_diffusion", "model": model, "prompt": args.prompt}}
     if task == "expansion":
         extra = {"expansion": {"fov_factor": args.fov_factor, "wider_views": 4, "extend_views": 2}}
     start = time.perf_counter()

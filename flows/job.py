@@ -165,12 +165,21 @@ def load_job_file(url: str) -> dict[str, Any]:
 
 
 def merge_job_values(*layers: dict[str, Any] | None) -> dict[str, Any]:
-    """Later layers win; stage sections (dicts) are merged key by key, not replaced."""
+    """Later layers win; stage sections (dicts) are merged key by key at every depth, not replaced
+    (a job file's `inpaint.sds.t_min` survives `--set inpaint.sds.t_max_start=0.9`)."""
     merged: dict[str, Any] = {}
     for layer in layers:
-        for key, value in (layer or {}).items():
-            if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                merged[key] = {**merged[key], **value}
-            elif value is not None:
-                merged[key] = value
+        given = {key: value for key, value in (layer or {}).items() if value is not None}
+        merged = merge_sections(merged, given)
+    return merged
+
+
+def merge_sections(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """`layer` over `base`, dicts merged key by key at every depth; neither is changed."""
+    merged = dict(base)
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_sections(merged[key], value)
+        else:
+            merged[key] = value
     return merged

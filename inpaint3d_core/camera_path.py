@@ -9,16 +9,14 @@ observed region. All poses are OpenCV camera-to-world in the normalised scene.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation, RotationSpline
 
 from inpaint3d_core.cameras import look_at, scale_intrinsics
+from inpaint3d_core.config_types import PathKind
 from inpaint3d_core.errors import InputError
-
-PathKind = Literal["interpolate", "orbit", "spiral"]
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 
+from inpaint3d_core.config_types import LpipsNet
 from inpaint3d_core.errors import InputError
 
-LpipsNet = Literal["alex", "vgg", "squeeze"]
 # torchmetrics' LPIPS backbone names -> torchvision model names (whose weights it downloads).
 _TORCHVISION_BACKBONE = {"alex": "alexnet", "vgg": "vgg16", "squeeze": "squeezenet1_1"}
 SSIM_MIN_SIDE = 11  # the Gaussian window of SSIM; smaller crops are grown to this

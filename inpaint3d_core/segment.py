@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -24,10 +23,10 @@ from segment_anything import SamPredictor
 from segment_anything.build_sam import _build_sam
 from segment_anything.modeling import Sam
 
+from inpaint3d_core.config_types import SamModelType
 from inpaint3d_core.errors import InputError
 
 SAM_CHECKPOINTS_URL = "https://github.com/facebookresearch/segment-anything#model-checkpoints"
-SamModelType = Literal["auto", "vit_b", "vit_l", "vit_h"]
 
 # SAM's image encoder sees 1024 px images in 16 px patches (64x64 tokens) and uses 14x14 windows
 # in its non-global blocks: the relative-position tables have 2*size-1 rows accordingly.

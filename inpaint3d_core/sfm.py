@@ -22,13 +22,13 @@ import pycolmap
 from tqdm import tqdm
 
 from inpaint3d_core.cameras import nearest_views
+from inpaint3d_core.config_types import CameraModel
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.io.colmap_model import CameraSet, SparseCloud, reconstruction_cameras
 from inpaint3d_core.io.images import write_image
 
 Matcher = Literal["exhaustive", "sequential", "spatial"]
 Mapper = Literal["incremental", "global"]
-CameraModel = Literal["SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL", "RADIAL", "OPENCV"]
 
 pycolmap.logging.minloglevel = 2  # errors only: COLMAP logs hundreds of lines per reconstruction
 

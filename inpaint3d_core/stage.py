@@ -19,7 +19,7 @@ from importlib import metadata
 from typing import Any
 
 import zarr
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.store import SceneStore, StageNotReadyError, StageRecord, damage_message
@@ -29,12 +29,6 @@ _VERSIONED_PACKAGES = ("inpaint3d", "numpy", "zarr", "torch")
 
 class StoreDamageWarning(UserWarning):
     """A stage's stored result is damaged (outputs missing or truncated) and is being recomputed."""
-
-
-class StageConfig(BaseModel):
-    """Base for stage configs: unknown keys are errors (a typo must not silently do nothing)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True)

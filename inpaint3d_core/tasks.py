@@ -59,16 +59,18 @@ def apply_task(values: dict[str, Any], task: str) -> dict[str, Any]:
     masks = dict(values.get("masks") or {})
     inpaint = dict(values.get("inpaint") or {})
     inpaint["task"] = task
+    prior = dict(inpaint.get("prior") or {})
     if task == "replacement":
-        inpaint.setdefault("prior", "stable_diffusion")
-        check_inpaint_task(task, inpaint.get("method", "joint"), inpaint["prior"], str(inpaint.get("prompt", "")))
+        prior.setdefault("kind", "stable_diffusion")
+        inpaint["prior"] = prior
+        check_inpaint_task(task, inpaint.get("method", "joint"), prior["kind"], str(prior.get("prompt", "")))
     elif task == "completion" and not any(masks.get(k) for k in _REGION_OPTIONS):
         raise InputError(
             "completion: give the part of the object to regenerate, e.g. --sphere X,Y,Z,R or --box-3d "
             "X,Y,Z,SX,SY,SZ over part of it (or --reference-mask / --mask-dir); the rest of the object is kept"
         )
     elif task == "expansion":
-        check_inpaint_task(task, inpaint.get("method", "joint"), inpaint.get("prior", "internal"), "")
+        check_inpaint_task(task, inpaint.get("method", "joint"), prior.get("kind", "internal"), "")
     return {**values, "inpaint": inpaint}
 
 

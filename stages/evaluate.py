@@ -18,15 +18,12 @@ method}; report.html (bytes); plots/<name>.png (bytes).
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
-from pydantic import Field
 
 from inpaint3d_core.consistency import RenderedView, multiview_consistency
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import colorize_depth, depth_limits
-from inpaint3d_core.metrics import LpipsNet, load_lpips, mean_scores, score_view
+from inpaint3d_core.metrics import load_lpips, mean_scores, score_view
 from inpaint3d_core.report import METRICS, ReportContent, ViewPictures, plot_losses, plot_per_view, render_html
 from inpaint3d_core.scene import (
     DEPTH_TARGETS,
@@ -47,31 +44,15 @@ from inpaint3d_core.scene import (
     read_view_render,
     rendered_indices,
 )
-from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.stage import StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, read_bytes, write_bytes
 from inpaint3d_core.task_report import task_report
+from stages.configs.evaluate import Config
 
 # code_version 2: seen/unseen scores where ingest has gt_unseen; 3: task numbers from the render stage's renders
 # (no field loaded)
 SPEC = StageSpec(name=EVALUATE, schema_version=1, code_version=3, upstream=(INGEST, POSES, MASKS, INPAINT, RENDER))
 REPORT_KEY = "report.html"
-
-
-class Config(StageConfig):
-    """How the renders are scored."""
-
-    scored_views: Literal["auto", "test", "all"] = Field(
-        "auto",
-        description="Views scored against ground truth: 'test' (held-out views, SPIn-NeRF), 'all' (every rendered "
-        "view with ground truth), 'auto' = test views when the capture has any, else all.",
-    )
-    neighbours: int = Field(2, ge=1, description="Consistency: neighbouring views each view is warped into.")
-    depth_tol: float = Field(
-        0.05, gt=0, description="Consistency: relative depth disagreement above which a warped pixel is occluded."
-    )
-    lpips: bool = Field(True, description="Report LPIPS when its backbone weights are on disk (never downloaded).")
-    lpips_net: LpipsNet = Field("alex", description="LPIPS backbone (torchmetrics names).")
-    stills: int = Field(4, ge=0, description="Views shown as still pictures in the report.")
 
 
 def _scored_indices(views: PosedViews, rendered: list[int], mode: str) -> tuple[list[int], str]:
@@ -296,7 +277,8 @@ def _summary(config: dict, metrics: dict, rendered: int) -> dict[str, str]:
     out = {"method": metrics["method"]}
     for key in ("preset", "prior", "steps_scale", "sds_region"):
         if key in config:
-            out[key.replace("_", " ")] = str(config[key])
+            value = config[key]["kind"] if key == "prior" else config[key]
+            out[key.replace("_", " ")] = str(value)
     out["rendered views"] = str(rendered)
     if metrics["per_view"]:
         out["views scored against ground truth"] = f"{len(metrics['per_view'])} ({metrics['scored_views']} views)"

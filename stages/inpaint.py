@@ -28,23 +28,19 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import Field
 
 from inpaint3d_core.determinism import deterministic_on_cpu
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import CheckpointStore
-from inpaint3d_core.joint.config import JointConfig, LossWeights, PresetName, preset
-from inpaint3d_core.joint.expansion import ExpansionConfig
+from inpaint3d_core.joint.config import JointConfig, preset
 from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
 from inpaint3d_core.nerf.model import field_to_bytes
 from inpaint3d_core.priors.base import InpaintingPrior
-from inpaint3d_core.priors.factory import MIN_GUIDANCE_SCALE, PriorConfig, build_prior
-from inpaint3d_core.priors.internal import InternalPreset
+from inpaint3d_core.priors.factory import build_prior
 from inpaint3d_core.scene import (
     DEPTH_TARGETS,
     FIELD_KEY,
@@ -61,69 +57,14 @@ from inpaint3d_core.scene import (
     write_view_arrays,
     write_virtual_views,
 )
-from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.stage import StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
-from inpaint3d_core.tasks import Task, check_inpaint_task
+from inpaint3d_core.tasks import check_inpaint_task
+from stages.configs.inpaint import Config
 
 SPEC = StageSpec(
     INPAINT, schema_version=1, code_version=1, upstream=(INGEST, POSES, MASKS), packages=("diffusers", "nerfacc")
 )
-
-
-class Config(StageConfig):
-    preset: PresetName = Field(
-        "quick",
-        description="Sizes and step counts: quick (CPU, minutes), full (GPU, a 100-view 1008x567 capture in "
-        "minutes) or thorough (GPU, the longer pre-2026-12 full preset).",
-    )
-    steps_scale: float = Field(1.0, description="Multiplies every step count of the preset.", gt=0)
-    method: Literal["joint", "recon_only", "per_view", "classical"] = Field(
-        "joint", description="joint (the method) or a baseline: recon_only, per_view, classical."
-    )
-    prior: Literal["internal", "stable_diffusion"] = Field(
-        "internal", description="2D inpainting prior: trained on this capture (internal) or a diffusers model."
-    )
-    prior_model: str | None = Field(
-        None, description="Stable Diffusion inpainting hub id or local folder (default: the prior's default)."
-    )
-    prior_preset: InternalPreset | None = Field(
-        None, description="InternalPrior size preset (default: the stage preset)."
-    )
-    prompt: str = Field("", description="Text prompt for replacement (stable_diffusion only).")
-    negative_prompt: str = Field("", description="Negative prompt (stable_diffusion only).")
-    guidance_scale: float = Field(
-        7.5, description="Classifier-free guidance scale (stable_diffusion).", ge=MIN_GUIDANCE_SCALE
-    )
-    weights: LossWeights = Field(default_factory=LossWeights, description="Loss term weights.")
-    depth_supervision: bool = Field(True, description="Fill the hole's depth from the warm-up and supervise it.")
-    sds_region: Literal["unobserved", "mask"] = Field(
-        "unobserved",
-        description="Where SDS paints: hole pixels no other view observes (default), or the whole mask (the paper).",
-    )
-    random_background: bool = Field(
-        True,
-        description="Train against a random background colour per ray, so dark surfaces are not learned as "
-        "empty space (output renders keep their fixed background).",
-    )
-    hole_terms: Literal["hole", "unobserved"] = Field(
-        "hole",
-        description="Depth, free-space and opacity terms on every hole pixel, or only where no other view observes "
-        "(with sds_region unobserved): the observed part's geometry is then left to the views that see it.",
-    )
-    rays_per_batch: int | None = Field(None, description="Override the preset's rays per step.", ge=1)
-    sampler: Literal["auto", "stratified", "occupancy"] | None = Field(
-        None,
-        description="Override the preset's ray sampler: stratified has a fixed cost per ray (64 samples), the "
-        "occupancy grid (nerfacc, CUDA) marches up to ~1000 samples per ray until the grid is pruned.",
-    )
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = CUDA when available.")
-    seed: int = Field(0, description="Seed of initialisation, ray sampling and the prior.")
-    task: Task = Field(
-        "removal", description="Edit: removal, completion (part of an object), replacement (by prompt), expansion."
-    )
-    expansion: ExpansionConfig = Field(
-        default_factory=ExpansionConfig, description="Scene expansion: virtual cameras and how far (task expansion)."
-    )
 
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
@@ -191,28 +132,14 @@ def load_training_views(store: SceneStore) -> tuple[TrainingViews, np.ndarray, f
     return views, index, float(bounds[:, 0].min()), float(bounds[:, 1].max())
 
 
-def prior_config(config: Config) -> PriorConfig:
-    """The priors' own config from the stage options (the stage keeps them flat for the CLI/job files)."""
-    options = {
-        "kind": config.prior,
-        "guidance_scale": config.guidance_scale,
-        "prompt": config.prompt,
-        "negative_prompt": config.negative_prompt,
-        "internal_preset": config.prior_preset or config.preset,
-        "seed": config.seed,
-    }
-    if config.prior_model is not None:
-        options["model"] = config.prior_model
-    return PriorConfig(**options)
-
-
 def _build_prior(config: Config, views: TrainingViews, device: torch.device, ctx: StageContext) -> InpaintingPrior:
     """Load or train the prior; an InternalPrior trained before an interruption is reused from scratch."""
     scratch = CheckpointStore(ctx.scratch())
     masks = [hole.astype(np.uint8) for hole in views.holes]
     prior = build_prior(
-        prior_config(config),
+        config.prior,
         device,
+        sds=config.sds,
         training_data=(views.images, masks),
         internal_weights=scratch.get_blob("prior_internal"),
     )
@@ -224,7 +151,7 @@ def _build_prior(config: Config, views: TrainingViews, device: torch.device, ctx
 def _compute(ctx: StageContext, config: Config) -> dict:
     start = time.perf_counter()
     device = choose_device(config)
-    check_inpaint_task(config.task, config.method, config.prior, config.prompt)
+    check_inpaint_task(config.task, config.method, config.prior.kind, config.prior.prompt)
     views, index, near, far = load_training_views(ctx.store)
     jc = joint_config(config)
     expansion = config.expansion if config.task == "expansion" else None
@@ -297,7 +224,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         **({"virtual_views": len(result.virtual)} if result.virtual is not None else {}),
         # mean over hole views of the fraction of the hole that no other view observes (SDS painted it)
         **({"generative_fraction": float(np.mean(generative))} if generative else {}),
-        "prior": config.prior if config.method in ("joint", "per_view") else None,
+        "prior": config.prior.kind if config.method in ("joint", "per_view") else None,
         "steps": result.steps,
         "resumed_from": result.resumed_from,
         "skipped_steps": result.bad_steps,

@@ -28,10 +28,9 @@ from typing import Literal
 import cv2
 import numpy as np
 import zarr
-from pydantic import Field
 from tqdm import tqdm
 
-from inpaint3d_core.camera_path import CameraPath, PathKind, make_path, nearest_neighbour_order
+from inpaint3d_core.camera_path import CameraPath, make_path, nearest_neighbour_order
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import colorize_depth, depth_limits, encode_mp4, overlay_mask, side_by_side, to_uint8
 from inpaint3d_core.scene import (
@@ -51,44 +50,17 @@ from inpaint3d_core.scene import (
     read_virtual_views,
     write_render,
 )
-from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.stage import StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
+from stages.configs.render import Config
 
 # code_version 2: also renders the expansion's virtual views and completion's warm-up views.
 SPEC = StageSpec(
     name=RENDER, schema_version=1, code_version=2, upstream=(INGEST, POSES, INPAINT), optional_upstream=(MASKS,)
 )
 
-CompareMode = Literal["auto", "warmup", "captured", "none"]
 # Completion: views at which the warm-up field is rendered for the kept-region check.
 KEPT_REGION_VIEWS = 8
-
-
-class Config(StageConfig):
-    """What to render and how the videos look."""
-
-    path: PathKind = Field(
-        "interpolate",
-        description="Camera path of the videos: 'interpolate' (spline through the input cameras), "
-        "'orbit' (circle around the looked-at point), 'spiral' (forward-facing captures).",
-    )
-    n_frames: int = Field(60, ge=2, description="Frames along the camera path.")
-    fps: float = Field(24.0, gt=0, description="Frames per second of the path videos.")
-    width: int | None = Field(
-        None, ge=16, description="Width in pixels of the path videos (aspect kept); None = the first view's width."
-    )
-    compare: CompareMode = Field(
-        "auto",
-        description="Before/after video: 'captured' = the photos, object and mask outline included, beside the "
-        "renders at the input cameras in path order; 'warmup' = the inpaint stage's warm-up field beside the final "
-        "one along the path (the warm-up never saw the masked rays, so it shows no object either); 'auto' = "
-        "captured; 'none' = no comparison video.",
-    )
-    keep_frames: bool = Field(True, description="Also store the path frames losslessly (for `export --format frames`).")
-    depth_cmap: Literal["turbo", "viridis", "magma", "inferno", "plasma", "gray"] = Field(
-        "turbo", description="Matplotlib colour map of the depth video (applied to inverse depth)."
-    )
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to render: 'auto' = CUDA when present.")
 
 
 def load_field(store: SceneStore, device: str | None, which: Literal["final", "warmup"] = "final"):

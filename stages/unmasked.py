@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
+from inpaint3d_core.config_types import StageConfig
 from inpaint3d_core.scene import INGEST, MASKS, POSES, load_posed_views, write_masks
-from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.stage import StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore
 
 # code_version 2: writes the masks group through scene.write_masks (contact sheet included).

@@ -84,9 +84,10 @@ def stand_in_field(synthetic_store, synthetic_scene, monkeypatch):
     """The tiny synthetic store with a complete (empty) `inpaint` record and `stages.render.load_field`
     patched to ExactSceneField. Returns `use(final={...}, warmup={...} or None)`: ExactSceneField
     options of the final and warm-up fields (warmup=None: none stored); it returns the fields."""
+    from inpaint3d_core.config_types import StageConfig
     from inpaint3d_core.errors import InputError
     from inpaint3d_core.scene import load_posed_views
-    from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
+    from inpaint3d_core.stage import StageSpec, run_stage
     from stages import render
 
     inpaint_spec = StageSpec("inpaint", 1, upstream=("ingest", "poses", "masks"))

@@ -9,18 +9,21 @@ from typing import TYPE_CHECKING
 import typer
 
 from flows.commands.inspect_cmd import open_existing_store
-from flows.commands.options import stage_config, with_overrides
+from flows.commands.options import Option, OptionTable, stage_config, with_options
+from stages.configs.evaluate import Config
 
 if TYPE_CHECKING:
     from inpaint3d_core.store import SceneStore
 
 
+OPTIONS = OptionTable(
+    "evaluate", Config, (Option("scored_views"), Option("neighbours"), Option("lpips"), Option("lpips_net"))
+)
+
+
+@with_options(OPTIONS)
 def evaluate(
     store: str = typer.Argument(..., help="Scene store path or fsspec URL (after `inpaint3d render`)."),
-    scored_views: str = typer.Option("auto", help="Views scored against ground truth: auto, test or all."),
-    neighbours: int = typer.Option(2, help="Consistency: neighbouring views each view is warped into."),
-    lpips: bool = typer.Option(True, help="Report LPIPS when its backbone weights are on disk."),
-    lpips_net: str = typer.Option("alex", help="LPIPS backbone: alex, vgg or squeeze."),
     report_out: Path | None = typer.Option(
         None, "--report-out", help="Folder to write report.html, metrics.json and the plots into."
     ),
@@ -29,12 +32,13 @@ def evaluate(
         [], "--set", help="Any field of the evaluate config, FIELD=VALUE (YAML value; repeatable)."
     ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
+    *,
+    options: dict,
 ) -> None:
     """Metrics against ground truth (full image, mask bounding box), multi-view consistency, report."""
+    config = stage_config(OPTIONS, options["evaluate"], overrides)
     from stages import evaluate as evaluate_stage
 
-    options = dict(scored_views=scored_views, neighbours=neighbours, lpips=lpips, lpips_net=lpips_net)
-    config = stage_config("evaluate", evaluate_stage.Config, **with_overrides("evaluate", options, overrides))
     scene = open_existing_store(store)
     evaluate_stage.run(scene, config, force=force)
     metrics = evaluate_stage.read_metrics(scene)

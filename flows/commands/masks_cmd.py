@@ -1,26 +1,26 @@
 """`inpaint3d masks STORE`: the region to generate in every view (import, propagate, SAM, sphere).
 
-`masks_config(...)` turns the command-line values into `stages.masks.Config`; `inpaint3d run`
-reuses it so both commands accept the same mask options.
+`mask_values(...)` turns the mask options into the masks config's values; `inpaint3d run` reuses
+it (and `OPTIONS`) so both commands accept the same mask options.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
-from pydantic import ValidationError
 
 from flows.commands.inspect_cmd import open_existing_store
-from flows.commands.options import with_overrides
+from flows.commands.options import Option, OptionTable, stage_config, with_options
 from inpaint3d_core.errors import InputError
+from stages.configs.masks import Config
 
 if TYPE_CHECKING:
     from inpaint3d_core.store import SceneStore
-    from stages.masks import Config as MasksConfig
 
 
 def _floats(text: str, count: int, option: str) -> tuple[float, ...]:
@@ -31,6 +31,25 @@ def _floats(text: str, count: int, option: str) -> tuple[float, ...]:
     if len(values) != count:
         raise InputError(f"{option} {text!r}: expected {count} comma-separated numbers, got {len(values)}")
     return values
+
+
+OPTIONS = OptionTable(
+    "masks",
+    Config,
+    (
+        Option("method"),
+        Option("mask_dir", ("--mask-dir",)),
+        Option("reference_masks", ("--reference-mask",)),
+        Option("sam_checkpoint", ("--sam-checkpoint",)),
+        Option("sam_model", ("--sam-model",)),
+        Option("sphere", ("--sphere",), parse=lambda text, flag: _floats(text, 4, flag)),
+        Option("box", ("--box-3d",), parse=lambda text, flag: _floats(text, 6, flag)),
+        Option("coordinates"),
+        Option("dilate_px", ("--dilate",)),
+        Option("mask_threshold", ("--mask-threshold",)),
+        Option("missing_masks", ("--allow-missing-masks",), sets="unmasked"),
+    ),
+)
 
 
 def read_prompt_file(path: str | Path) -> dict[str, Any]:
@@ -64,61 +83,25 @@ def _click(text: str, option: str) -> tuple[str, tuple[float, float], int]:
     return parts[0], (x, y), label
 
 
-def masks_config(
-    method: str = "auto",
-    mask_dir: str | None = None,
-    reference_masks: list[str] | None = None,
-    sam_checkpoint: str | None = None,
-    sam_model: str = "auto",
-    prompt_file: str | None = None,
-    points: list[str] | None = None,
-    boxes: list[str] | None = None,
-    sphere: str | None = None,
-    box: str | None = None,
-    coordinates: str = "capture",
-    dilate_px: int | None = None,
-    mask_threshold: int | None = None,
-    allow_missing_masks: bool | None = None,
-    overrides: list[str] | None = None,
-) -> MasksConfig:
-    """Command-line values -> the masks stage config (shared by `inpaint3d masks` and `inpaint3d run`)."""
-    from stages import masks as masks_stage
-
+def mask_values(
+    given: dict[str, Any], prompt_file: str | None = None, points: Sequence[str] = (), boxes: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The masks config's values: a prompt file's, the given options' over them, and the SAM
+    clicks and boxes (`--sam-point`, `--sam-box`) added to the file's prompts of the same view."""
     values: dict[str, Any] = read_prompt_file(prompt_file) if prompt_file else {}
     prompts = {p["view"]: dict(p) for p in values.pop("prompts", [])}
-    for text in points or []:
+    for text in points:
         view, xy, label = _click(text, "--point")
         entry = prompts.setdefault(view, {"view": view})
         entry["points"] = [*entry.get("points", []), xy]
         entry["labels"] = [*entry.get("labels", []), label]
-    for text in boxes or []:
+    for text in boxes:
         view, _, coords = text.partition(":")
         prompts.setdefault(view, {"view": view})["box"] = _floats(coords, 4, "--sam-box")
-    options = {
-        "method": method,
-        "mask_dir": mask_dir,
-        "reference_masks": tuple(reference_masks or ()),
-        "sam_checkpoint": sam_checkpoint,
-        "sam_model": sam_model,
-        "sphere": _floats(sphere, 4, "--sphere") if sphere else None,
-        "box": _floats(box, 6, "--box-3d") if box else None,
-        "coordinates": coordinates,
-        "dilate_px": dilate_px,
-        "mask_threshold": mask_threshold,
-        "missing_masks": "unmasked" if allow_missing_masks else None,
-    }
-    values.update({k: v for k, v in options.items() if v not in (None, ())})
+    values.update(given)
     if prompts:
         values["prompts"] = list(prompts.values())
-    values = with_overrides("masks", values, overrides or [])
-    try:
-        return masks_stage.Config(**values)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )
-        raise InputError(f"masks: {problems}") from exc
+    return values
 
 
 def contact_sheet_path(store_url: str) -> Path | None:
@@ -137,38 +120,23 @@ def write_contact_sheet(store: SceneStore, out: Path) -> Path:
     return out
 
 
+@with_options(OPTIONS)
 def masks(
     store: str = typer.Argument(..., help="Scene store path or fsspec URL (after `inpaint3d poses`)."),
-    method: str = typer.Option("auto", help="auto, import, propagate, sam, sphere, box or polygon."),
-    mask_dir: str | None = typer.Option(None, "--mask-dir", help="Import: folder of mask images named like the views."),
-    reference_masks: list[str] = typer.Option(
-        [], "--reference-mask", help="Mask image of one view (file stem = view's stem); repeatable; propagated."
-    ),
-    sam_checkpoint: str | None = typer.Option(None, "--sam-checkpoint", help="SAM checkpoint (.pth/.safetensors)."),
-    sam_model: str = typer.Option("auto", "--sam-model", help="auto, vit_b, vit_l or vit_h."),
     prompt_file: str | None = typer.Option(None, "--sam-prompt", help="JSON/YAML file with SAM prompts per view."),
     points: list[str] = typer.Option(
         [], "--sam-point", "--point", help="SAM click VIEW:X,Y (object) or VIEW:X,Y:0 (background)."
     ),
     boxes: list[str] = typer.Option([], "--sam-box", help="SAM box VIEW:X0,Y0,X1,Y1 (2D, in one view's pixels)."),
-    sphere: str | None = typer.Option(None, "--sphere", help="3D sphere X,Y,Z,R (see --coordinates)."),
-    box: str | None = typer.Option(None, "--box-3d", help="3D box X,Y,Z,SX,SY,SZ (centre, side lengths)."),
-    coordinates: str = typer.Option("capture", help="Frame of --sphere/--box-3d: capture or normalized."),
-    dilate_px: int | None = typer.Option(None, "--dilate", help="Dilation of the stored masks in pixels."),
-    mask_threshold: int | None = typer.Option(None, "--mask-threshold", help="Grey level that counts as masked."),
-    allow_missing_masks: bool = typer.Option(
-        False, "--allow-missing-masks", help="Import: train views that have no mask file unmasked instead of failing."
-    ),
     overrides: list[str] = typer.Option(
         [], "--set", help="Any field of the masks config, FIELD=VALUE (YAML value; repeatable)."
     ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
+    *,
+    options: dict,
 ) -> None:
     """Masks of the region to generate for every view; writes a contact sheet beside the store."""
-    config = masks_config(
-        method, mask_dir, reference_masks, sam_checkpoint, sam_model, prompt_file, points, boxes, sphere, box,
-        coordinates, dilate_px, mask_threshold, allow_missing_masks, overrides,
-    )  # fmt: skip
+    config = stage_config(OPTIONS, mask_values(options["masks"], prompt_file, points, boxes), overrides)
     from stages import masks as masks_stage
 
     scene = open_existing_store(store)

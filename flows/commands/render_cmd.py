@@ -8,34 +8,43 @@ from typing import TYPE_CHECKING
 import typer
 
 from flows.commands.inspect_cmd import open_existing_store
-from flows.commands.options import stage_config, with_overrides
+from flows.commands.options import Option, OptionTable, stage_config, with_options
 from inpaint3d_core.errors import InputError
+from stages.configs.render import Config
 
 if TYPE_CHECKING:
     from inpaint3d_core.store import SceneStore
 
 
+OPTIONS = OptionTable(
+    "render",
+    Config,
+    (
+        Option("path"),
+        Option("n_frames", ("--frames",)),
+        Option("fps"),
+        Option("width"),
+        Option("compare"),
+        Option("keep_frames"),
+        Option("device"),
+    ),
+)
+
+
+@with_options(OPTIONS)
 def render(
     store: str = typer.Argument(..., help="Scene store path or fsspec URL (after `inpaint3d inpaint`)."),
-    path: str = typer.Option("interpolate", help="Camera path: interpolate, orbit or spiral."),
-    frames: int = typer.Option(60, "--frames", help="Frames along the camera path."),
-    fps: float = typer.Option(24.0, help="Frames per second of the videos."),
-    width: int | None = typer.Option(None, help="Video width in pixels (default: the input views' width)."),
-    compare: str = typer.Option("auto", help="Before/after video: auto, warmup, captured or none."),
-    keep_frames: bool = typer.Option(True, help="Store the path frames losslessly (for --format frames)."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
     overrides: list[str] = typer.Option(
         [], "--set", help="Any field of the render config, FIELD=VALUE (YAML value; repeatable)."
     ),
     force: bool = typer.Option(False, "--force", help="Recompute even if the store has a current result."),
+    *,
+    options: dict,
 ) -> None:
     """Render the inpainted scene at the input cameras and along a smooth camera path."""
+    config = stage_config(OPTIONS, options["render"], overrides)
     from stages import render as render_stage
 
-    options = dict(
-        path=path, n_frames=frames, fps=fps, width=width, compare=compare, keep_frames=keep_frames, device=device
-    )
-    config = stage_config("render", render_stage.Config, **with_overrides("render", options, overrides))
     result = render_stage.run(open_existing_store(store), config, force=force)
     s = result.summary
     state = "up to date" if result.skipped else f"done in {result.seconds:.1f} s"

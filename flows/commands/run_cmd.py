@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 import typer
 
-from flows.commands.options import parse_overrides
+from flows.commands import inpaint_cmd, masks_cmd
+from flows.commands.options import Option, OptionTable, field_help, parse_overrides, with_options
 from flows.interrupts import report_interrupt
 from flows.settings import drop_empty_api_url, local_prefect_settings
 from inpaint3d_core.errors import InputError
@@ -72,36 +73,31 @@ def print_result(result: dict[str, Any]) -> None:
         console.print(f"{fmt}: {path}")
 
 
-# Options of `inpaint3d masks` that always get a value from its parser; on `run` they count only
-# when given, so a job file's choice is not silently replaced by a command-line default.
-_MASK_DEFAULTED = {"method": "mask_method", "sam_model": "sam_model", "coordinates": "coordinates"}
+# The stage options `run` offers: the masks command's (its --method is --mask-method here, beside
+# the inpaint stage's --method) and the inpaint command's prior and expansion options.
+MASK_OPTIONS = OptionTable(
+    "masks",
+    masks_cmd.Config,
+    (
+        Option("method", ("--mask-method",)),
+        *(o for o in masks_cmd.OPTIONS.options if o.field not in ("method", "mask_threshold")),
+    ),
+    help_prefix="Masks: ",
+)
+INPAINT_OPTIONS = OptionTable(
+    "inpaint",
+    inpaint_cmd.Config,
+    (
+        Option("method"),
+        *inpaint_cmd.PRIOR_OPTIONS,
+        Option("steps_scale"),
+        *inpaint_cmd.EXPANSION_OPTIONS,
+    ),
+    help_prefix="Inpaint: ",
+)
 
 
-def mask_values(**options: Any) -> dict[str, Any]:
-    """Mask options of `run` -> the `masks` job section, through the masks command's own parser."""
-    from flows.commands.masks_cmd import masks_config
-
-    given = {k: v for k, v in options.items() if v not in (None, [], ())}
-    if not given:
-        return {}
-    parsed = masks_config(
-        method=given.get("mask_method", "auto"), **{k: v for k, v in given.items() if k != "mask_method"}
-    )
-    values = parsed.model_dump(mode="json", exclude_unset=True)
-    return {k: v for k, v in values.items() if k not in _MASK_DEFAULTED or _MASK_DEFAULTED[k] in given}
-
-
-def prior_values(**options: Any) -> dict[str, Any]:
-    """Prior options of `run` -> the `inpaint` job section (only those given)."""
-    return {k: v for k, v in options.items() if v is not None}
-
-
-def expansion_values(**options: Any) -> dict[str, Any]:
-    """Expansion options of `run`/`inpaint` -> the `inpaint.expansion` section (only those given)."""
-    given = {k: v for k, v in options.items() if v is not None}
-    return {"expansion": given} if given else {}
-
-
+@with_options(MASK_OPTIONS, INPAINT_OPTIONS)
 def run(
     capture: str = typer.Argument(..., help="Capture folder (photos, video, LLFF/SPIn-NeRF, synthetic) or fsspec URL."),
     store: str = typer.Option(..., "--store", help="Scene store to write (path or fsspec URL)."),
@@ -110,48 +106,12 @@ def run(
     ),
     preset: str | None = typer.Option(None, "--preset", help="Preset for every stage that has one (quick, full)."),
     protocol: str | None = typer.Option(None, "--protocol", help="Evaluation protocol, e.g. spinnerf."),
-    mask_method: str | None = typer.Option(
-        None, "--mask-method", help="Masks: auto, import, propagate, sam, sphere, box or polygon."
-    ),
-    mask_dir: str | None = typer.Option(None, "--mask-dir", help="Masks: folder of mask images named like the views."),
-    reference_masks: list[str] = typer.Option(
-        [], "--reference-mask", help="Masks: mask image of one view (stem = view's stem), propagated; repeatable."
-    ),
-    sam_checkpoint: str | None = typer.Option(None, "--sam-checkpoint", help="Masks: SAM checkpoint file."),
-    sam_model: str | None = typer.Option(None, "--sam-model", help="Masks: auto, vit_b, vit_l or vit_h."),
     prompt_file: str | None = typer.Option(None, "--sam-prompt", help="Masks: JSON/YAML file of SAM prompts per view."),
     points: list[str] = typer.Option(
         [], "--sam-point", "--point", help="Masks: SAM click VIEW:X,Y (object) or VIEW:X,Y:0."
     ),
     boxes: list[str] = typer.Option([], "--sam-box", help="Masks: SAM box VIEW:X0,Y0,X1,Y1 (2D, one view's pixels)."),
-    sphere: str | None = typer.Option(None, "--sphere", help="Masks: 3D sphere X,Y,Z,R."),
-    box: str | None = typer.Option(None, "--box-3d", help="Masks: 3D box X,Y,Z,SX,SY,SZ."),
-    coordinates: str | None = typer.Option(None, "--coordinates", help="Masks: frame of --sphere/--box-3d."),
-    dilate_px: int | None = typer.Option(None, "--dilate", help="Masks: dilation in pixels."),
-    allow_missing_masks: bool | None = typer.Option(
-        None, "--allow-missing-masks", help="Masks: train views with no mask file unmasked instead of failing."
-    ),
-    method: str | None = typer.Option(None, "--method", help="Inpaint: joint, recon_only, per_view or classical."),
-    prior: str | None = typer.Option(None, "--prior", help="Inpaint: internal or stable_diffusion."),
-    prior_model: str | None = typer.Option(
-        None, "--prior-model", help="Inpaint: diffusers inpainting model folder/id."
-    ),
-    prompt: str | None = typer.Option(
-        None, "--text-prompt", "--prompt", help="Inpaint: text prompt (stable_diffusion only)."
-    ),
-    negative_prompt: str | None = typer.Option(None, "--negative-prompt", help="Inpaint: negative prompt."),
-    guidance_scale: float | None = typer.Option(None, "--guidance-scale", help="Inpaint: classifier-free guidance."),
-    steps_scale: float | None = typer.Option(None, "--steps-scale", help="Inpaint: multiply every step count."),
-    task: str | None = typer.Option(
-        None, "--task", help="Edit: removal (default), completion, replacement (with --text-prompt) or expansion."
-    ),
-    expand_cameras: str | None = typer.Option(
-        None, "--expand-cameras", help="Expansion: virtual cameras wider, extend (past the path's ends) or both."
-    ),
-    fov_factor: float | None = typer.Option(None, "--fov-factor", help="Expansion: wider views' image side x this."),
-    extend_views: int | None = typer.Option(
-        None, "--extend-views", help="Expansion: virtual cameras added past each end of the path."
-    ),
+    task: str | None = typer.Option(None, "--task", help=field_help(inpaint_cmd.Config, "task")),
     overrides: list[str] = typer.Option(
         [], "--set", help="Any stage option STAGE.FIELD=VALUE (repeatable), e.g. --set render.n_frames=30."
     ),
@@ -160,6 +120,8 @@ def run(
     pipeline: list[str] = typer.Option(
         [], "--pipeline", help="Advanced: stage modules to run, in order (default: the full pipeline)."
     ),
+    *,
+    options: dict,
 ) -> None:
     """Run the whole pipeline on one capture through the Prefect flow (cached stages are reused).
 
@@ -169,20 +131,11 @@ def run(
     """
     from flows.job import load_job_file, merge_job_values
 
-    masks = mask_values(
-        mask_method=mask_method, mask_dir=mask_dir, reference_masks=reference_masks, sam_checkpoint=sam_checkpoint,
-        sam_model=sam_model, prompt_file=prompt_file, points=points, boxes=boxes, sphere=sphere, box=box,
-        coordinates=coordinates, dilate_px=dilate_px, allow_missing_masks=allow_missing_masks,
-    )  # fmt: skip
-    inpaint = prior_values(
-        method=method, prior=prior, prior_model=prior_model, prompt=prompt, negative_prompt=negative_prompt,
-        guidance_scale=guidance_scale, steps_scale=steps_scale,
-    )  # fmt: skip
-    inpaint.update(expansion_values(cameras=expand_cameras, fov_factor=fov_factor, extend_views=extend_views))
+    masks = masks_cmd.mask_values(options["masks"], prompt_file, points, boxes)
     values = merge_job_values(
         load_job_file(str(job)) if job else None,
         {"preset": preset, "protocol": protocol},
-        {"masks": masks or None, "inpaint": inpaint or None},
+        {"masks": masks or None, "inpaint": options["inpaint"] or None},
         parse_overrides(overrides),
         {"inpaint": {"task": task}} if task is not None else None,
     )

@@ -11,8 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inpaint3d_core.nerf.field import FieldConfig
-from inpaint3d_core.nerf.model import RenderSettings
+from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
 
 PresetName = Literal["quick", "full", "thorough"]
 
@@ -27,6 +26,43 @@ class LossWeights(BaseModel):
     depth: float = Field(0.1, description="Hole rays pulled toward the depth filled in from around the hole.", ge=0)
     freespace: float = Field(0.05, description="Hole rays: opacity in front of the filled depth (floaters).", ge=0)
     opacity: float = Field(0.01, description="Hole rays: (1 - accumulated opacity)^2 (holes must be filled).", ge=0)
+
+
+class ExpansionConfig(BaseModel):
+    """Which virtual cameras grow the scene and how far (used by the inpaint stage's expansion task)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cameras: Literal["wider", "extend", "both"] = Field(
+        "both", description="Virtual cameras: wider twins of input views, cameras extending the path, or both."
+    )
+    fov_factor: float = Field(
+        1.5, ge=1.0, le=4.0, description="Wider views: image side x this at the same focal length (how far out)."
+    )
+    wider_views: int = Field(4, ge=0, description="Wider views: how many input views get one (evenly spread).")
+    extend_views: int = Field(2, ge=0, description="Extended path: virtual cameras added beyond each end.")
+    extend_step: float = Field(
+        1.0, gt=0.0, le=5.0, description="Extended path: spacing of the added cameras, in units of the path's end step."
+    )
+    acc_threshold: float = Field(
+        0.5, gt=0.0, lt=1.0, description="Virtual pixels rendered less opaque than this after warm-up are unobserved."
+    )
+    dilate_px: int = Field(2, ge=0, le=64, description="Dilation of the unobserved mask, in pixels.")
+    opacity_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description="Weight of (1 - accumulated opacity)^2 on virtual-hole rays. Unseen space has no photo to make "
+        "it opaque, so the removal default (0.01) leaves half of it transparent (CPU quick run: opacity coverage "
+        "0.50 at 0.01, >= 0.9 at 1.0).",
+    )
+    min_hole_fraction: float = Field(
+        0.01, ge=0.0, lt=1.0, description="Virtual views whose hole covers less than this are not used."
+    )
+    object_masks: Literal["ignore", "inpaint"] = Field(
+        "ignore",
+        description="The masks stage's regions in the captured views: ignore (reconstruct them as captured) or "
+        "inpaint them too (removal and expansion at once).",
+    )
 
 
 class JointConfig(BaseModel):

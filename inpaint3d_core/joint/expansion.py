@@ -23,57 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import cv2
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
+from inpaint3d_core.joint.config import ExpansionConfig
 from inpaint3d_core.joint.depth import fill_hole_depth
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
 
 # render(K, c2w, width, height, appearance view) -> rgb (H, W, 3) float [0, 1], z-depth (H, W), acc (H, W)
 CameraRenderer = Callable[[np.ndarray, np.ndarray, int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-
-class ExpansionConfig(BaseModel):
-    """Which virtual cameras grow the scene and how far (used by the inpaint stage's expansion task)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    cameras: Literal["wider", "extend", "both"] = Field(
-        "both", description="Virtual cameras: wider twins of input views, cameras extending the path, or both."
-    )
-    fov_factor: float = Field(
-        1.5, ge=1.0, le=4.0, description="Wider views: image side x this at the same focal length (how far out)."
-    )
-    wider_views: int = Field(4, ge=0, description="Wider views: how many input views get one (evenly spread).")
-    extend_views: int = Field(2, ge=0, description="Extended path: virtual cameras added beyond each end.")
-    extend_step: float = Field(
-        1.0, gt=0.0, le=5.0, description="Extended path: spacing of the added cameras, in units of the path's end step."
-    )
-    acc_threshold: float = Field(
-        0.5, gt=0.0, lt=1.0, description="Virtual pixels rendered less opaque than this after warm-up are unobserved."
-    )
-    dilate_px: int = Field(2, ge=0, le=64, description="Dilation of the unobserved mask, in pixels.")
-    opacity_weight: float = Field(
-        1.0,
-        ge=0.0,
-        description="Weight of (1 - accumulated opacity)^2 on virtual-hole rays. Unseen space has no photo to make "
-        "it opaque, so the removal default (0.01) leaves half of it transparent (CPU quick run: opacity coverage "
-        "0.50 at 0.01, >= 0.9 at 1.0).",
-    )
-    min_hole_fraction: float = Field(
-        0.01, ge=0.0, lt=1.0, description="Virtual views whose hole covers less than this are not used."
-    )
-    object_masks: Literal["ignore", "inpaint"] = Field(
-        "ignore",
-        description="The masks stage's regions in the captured views: ignore (reconstruct them as captured) or "
-        "inpaint them too (removal and expansion at once).",
-    )
 
 
 @dataclass

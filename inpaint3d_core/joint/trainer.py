@@ -41,10 +41,10 @@ from inpaint3d_core.cameras import image_pixel_grid, pixel_rays, ray_z_scale
 from inpaint3d_core.determinism import deterministic_on_own_device
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import Checkpoint, CheckpointStore, optimizer_tensors, restore_optimizer
-from inpaint3d_core.joint.config import JointConfig
+from inpaint3d_core.joint.config import ExpansionConfig, JointConfig
 from inpaint3d_core.joint.crops import SDSCrop, compose_crop, make_crop
 from inpaint3d_core.joint.depth import depth_loss, fill_hole_depth, freespace_loss, opacity_loss
-from inpaint3d_core.joint.expansion import ExpansionConfig, VirtualHoleRays, VirtualViews, build_virtual_views
+from inpaint3d_core.joint.expansion import VirtualHoleRays, VirtualViews, build_virtual_views
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
 from inpaint3d_core.joint.visibility import generative_region, observe_hole
 from inpaint3d_core.nerf.field import RadianceField

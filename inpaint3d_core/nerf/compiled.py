@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Literal
 
 import torch
 
-CompileMode = Literal["auto", "on", "off"]
+from inpaint3d_core.nerf.config import CompileMode
 
 
 def wants_compile(mode: CompileMode, device: torch.device) -> bool:

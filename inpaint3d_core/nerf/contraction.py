@@ -10,11 +10,9 @@ original ball.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
-ContractionKind = Literal["linf", "l2", "none"]
+from inpaint3d_core.nerf.config import ContractionKind
 
 
 def contract(x: torch.Tensor, kind: ContractionKind = "linf", inner_radius: float = 1.0) -> torch.Tensor:

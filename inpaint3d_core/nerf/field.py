@@ -9,33 +9,12 @@ that absorbs a phone's exposure and white-balance changes so they are not baked 
 from __future__ import annotations
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
-from inpaint3d_core.nerf.compiled import CompiledOrEager, CompileMode, wants_compile
-from inpaint3d_core.nerf.contraction import ContractionKind, contract
+from inpaint3d_core.nerf.compiled import CompiledOrEager, wants_compile
+from inpaint3d_core.nerf.config import CompileMode, FieldConfig
+from inpaint3d_core.nerf.contraction import contract
 from inpaint3d_core.nerf.encoding import HashGridEncoding, spherical_harmonics
-
-
-class FieldConfig(BaseModel):
-    """Everything needed to rebuild a field (stored in the inpaint group's attributes)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    levels: int = Field(16, description="Hash-grid levels.", ge=1)
-    features_per_level: int = Field(2, description="Features per hash-grid level.", ge=1)
-    log2_table_size: int = Field(19, description="log2 of the hash table size per level.", ge=8, le=24)
-    base_resolution: int = Field(16, description="Coarsest grid resolution.", ge=2)
-    max_resolution: int = Field(2048, description="Finest grid resolution (over the contracted cube).", ge=4)
-    hidden_dim: int = Field(64, description="Width of the density MLP.", ge=8)
-    geo_feature_dim: int = Field(15, description="Geometry features passed to the colour MLP.", ge=1)
-    color_hidden_dim: int = Field(64, description="Width of the colour MLP.", ge=8)
-    color_layers: int = Field(2, description="Hidden layers of the colour MLP.", ge=1)
-    sh_degree: int = Field(4, description="Spherical-harmonics bands for the view direction (1-5).", ge=1, le=5)
-    contraction: ContractionKind = Field("linf", description="Scene contraction for unbounded captures.")
-    inner_radius: float = Field(1.0, description="Radius kept uncontracted (normalised scene units).", gt=0)
-    appearance_dim: int = Field(0, description="Per-view appearance embedding size (0 = off).", ge=0)
-    num_views: int = Field(0, description="Number of appearance codes (training views).", ge=0)
 
 
 class _TruncExp(torch.autograd.Function):

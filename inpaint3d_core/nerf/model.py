@@ -12,48 +12,18 @@ from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from inpaint3d_core.cameras import image_pixel_grid, pixel_rays, ray_z_scale
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.nerf.compiled import CompileMode
-from inpaint3d_core.nerf.field import FieldConfig, RadianceField
+from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
+from inpaint3d_core.nerf.field import RadianceField
 from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
-from inpaint3d_core.nerf.sampler_cpu import Spacing, StratifiedResampler
+from inpaint3d_core.nerf.sampler_cpu import StratifiedResampler
 from inpaint3d_core.nerf.samples import Sampler
 from inpaint3d_core.scene import read_field
 from inpaint3d_core.store import SceneStore
-
-
-class RenderSettings(BaseModel):
-    """How rays are sampled and composited (stored beside the field so renders match training)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sampler: Literal["auto", "stratified", "occupancy"] = Field(
-        "auto", description="Ray sampler: nerfacc occupancy grid on CUDA ('auto'), pure-torch otherwise."
-    )
-    near: float = Field(0.05, description="Near distance along rays (normalised scene units).", gt=0)
-    far: float = Field(6.0, description="Far distance along rays (normalised scene units).", gt=0)
-    num_coarse: int = Field(32, description="Stratified sampler: coarse samples per ray.", ge=2)
-    num_fine: int = Field(32, description="Stratified sampler: importance samples per ray.", ge=0)
-    spacing: Spacing = Field("disparity", description="Stratified sampler: spacing of the coarse samples.")
-    grid_resolution: int = Field(128, description="Occupancy grid: cells per axis per level.", ge=16)
-    grid_levels: int = Field(4, description="Occupancy grid: levels, each doubling the box.", ge=1)
-    render_step_size: float = Field(5e-3, description="Occupancy grid: marching step.", gt=0)
-    cone_angle: float = Field(4e-3, description="Occupancy grid: step growth with distance.", ge=0)
-    background: tuple[float, float, float] = Field(
-        (0.0, 0.0, 0.0), description="Colour behind the field (rays that hit nothing)."
-    )
-    compile: CompileMode = Field(
-        "auto", description="torch.compile the field: auto = on CUDA only (eager fallback if compiling fails)."
-    )
-    chunk_rays: int | None = Field(
-        None, ge=256, description="Rays per chunk when rendering whole images (None: chosen from device memory)."
-    )
-
 
 # Bytes of temporaries per sample while rendering without gradients, an upper estimate for the
 # eager hash grid at full-preset sizes (16 levels x 8 corners of int64 indices, float weights and

@@ -9,14 +9,11 @@ pass reuses the field itself (no separate proposal network), which is cheap at t
 
 from __future__ import annotations
 
-from typing import Literal
-
 import nerfacc
 import torch
 
+from inpaint3d_core.nerf.config import Spacing
 from inpaint3d_core.nerf.samples import DensityFn, RaySamples
-
-Spacing = Literal["linear", "disparity"]
 
 
 def _spaced(u: torch.Tensor, near: torch.Tensor, far: torch.Tensor, spacing: Spacing) -> torch.Tensor:

@@ -12,7 +12,7 @@ Design choices:
 - The training loss covers the hole only: outside it the noise is determined by the given
   image, and neither SDS (gradient masked to the hole) nor sampling (known pixels re-imposed at
   every step, as in training) uses the prediction there.
-- SDS works on the pixels in [-1, 1] as its "latent"; everything else is `inpaint3d_core.sds`.
+- SDS works on the pixels in [-1, 1] as its "latent"; everything else is `priors.sds`.
 - Weights and config travel together as safetensors (metadata holds the config), as bytes for
   the scene store or as a file.
 """
@@ -33,12 +33,12 @@ from tqdm import tqdm
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import SDSOutput
+from inpaint3d_core.priors.config import InternalPreset, SDSConfig
 from inpaint3d_core.priors.crop_sampler import CropSampler
 from inpaint3d_core.priors.graphed import GraphedForward
+from inpaint3d_core.priors.sds import gate_gradient_to_hole, hole_at_resolution, score_distillation
 from inpaint3d_core.priors.training_masks import own_mask_shapes, sample_training_masks
-from inpaint3d_core.sds import SDSConfig, gate_gradient_to_hole, hole_at_resolution, score_distillation
 
-InternalPreset = Literal["tiny", "quick", "full", "thorough"]
 _FORMAT = "inpaint3d-internal-prior/1"
 # Architecture, crops and precision shared by the GPU presets.
 _FULL_NETWORK = dict(

@@ -5,7 +5,7 @@ resolution, and the VAE latent of the image with the hole blanked. For SDS the r
 encoded by the VAE WITH gradient (so the update reaches the NeRF), the conditioning image
 without; the noise prediction is guided (classifier-free, default scale 7.5) between the prompt
 and the negative prompt, whose text embeddings are computed once at load time. Everything
-else about SDS (timesteps, weighting, masking, the surrogate) is `inpaint3d_core.sds`.
+else about SDS (timesteps, weighting, masking, the surrogate) is `priors.sds`.
 
 Default checkpoint: `stabilityai/stable-diffusion-2-inpainting` (512 px, epsilon prediction).
 Users download it on their own machine; a local folder is loaded with `local_files_only`.
@@ -23,9 +23,9 @@ from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionInpaintPipeli
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import SDSOutput
-from inpaint3d_core.sds import SDSConfig, gate_gradient_to_hole, hole_at_resolution, score_distillation
+from inpaint3d_core.priors.config import DEFAULT_MODEL, SDSConfig
+from inpaint3d_core.priors.sds import gate_gradient_to_hole, hole_at_resolution, score_distillation
 
-DEFAULT_MODEL = "stabilityai/stable-diffusion-2-inpainting"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 

@@ -13,8 +13,9 @@ import numpy as np
 from pydantic import Field
 
 from inpaint3d_core.cameras import Cameras, fit_normalization
+from inpaint3d_core.config_types import StageConfig
 from inpaint3d_core.scene import INGEST, MASKS, POSES, write_masks
-from inpaint3d_core.stage import StageConfig, StageContext, StageResult, StageSpec, run_stage
+from inpaint3d_core.stage import StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_views
 from inpaint3d_core.synthetic.config import SyntheticConfig
 from inpaint3d_core.synthetic.scene import SyntheticScene, depth_samples

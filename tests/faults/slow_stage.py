@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
+from inpaint3d_core.config_types import StageConfig
+from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import SceneStore
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from fault_helpers import one_line_error, tree_digest, write_photos
 
-from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
+from inpaint3d_core.config_types import StageConfig
+from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import ForeignFilesError, SceneStore, write_views
 
 MASKS = StageSpec("masks", 1)

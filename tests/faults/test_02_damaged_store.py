@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from fault_helpers import one_line_error
 
-from inpaint3d_core.stage import StageConfig, StageSpec, StoreDamageWarning, run_stage, stage_status
+from inpaint3d_core.config_types import StageConfig
+from inpaint3d_core.stage import StageSpec, StoreDamageWarning, run_stage, stage_status
 from inpaint3d_core.store import SceneStore, StageNotReadyError, read_views, write_bytes, write_views
 
 FIELD = StageSpec("inpaint", 1, upstream=("ingest", "poses", "masks"))

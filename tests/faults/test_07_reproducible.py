@@ -17,8 +17,7 @@ from inpaint3d_core.joint.checkpoint import CheckpointStore
 from inpaint3d_core.joint.config import preset
 from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
-from inpaint3d_core.nerf.field import FieldConfig
-from inpaint3d_core.nerf.model import RenderSettings
+from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
 from inpaint3d_core.priors.base import SDSOutput
 
 RESUME_TOLERANCE = 1e-6  # relative L2 of all field weights

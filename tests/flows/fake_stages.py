@@ -17,8 +17,9 @@ import fsspec
 import numpy as np
 from pydantic import Field
 
+from inpaint3d_core.config_types import StageConfig
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.stage import StageConfig, StageContext, StageSpec, run_stage
+from inpaint3d_core.stage import StageContext, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore
 
 PIPELINE_REFS = [f"fake_stages:{name}" for name in ("ingest", "poses", "masks", "inpaint", "evaluate")]

@@ -8,8 +8,9 @@ import numpy as np
 from cli_runner import call_cli
 
 from inpaint3d_core.cameras import intrinsics, look_at
+from inpaint3d_core.config_types import StageConfig
 from inpaint3d_core.io.transforms_json import read_transforms
-from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
+from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import SceneStore
 
 

@@ -13,9 +13,16 @@ from inpaint3d_core.store import SceneStore
 
 
 def test_parse_overrides_reads_values_as_yaml():
-    assert parse_overrides(["masks.dilate_px=4", "inpaint.prompt=a red chair", "a.b=[1, 2]", "a.c=true"]) == {
+    items = [
+        "masks.dilate_px=4",
+        "inpaint.prior.prompt=a red chair",
+        "inpaint.sds.t_min=0.05",
+        "a.b=[1, 2]",
+        "a.c=true",
+    ]
+    assert parse_overrides(items) == {
         "masks": {"dilate_px": 4},
-        "inpaint": {"prompt": "a red chair"},
+        "inpaint": {"prior": {"prompt": "a red chair"}, "sds": {"t_min": 0.05}},
         "a": {"b": [1, 2], "c": True},
     }
     with pytest.raises(InputError, match="STAGE.FIELD=VALUE"):
@@ -49,18 +56,70 @@ def test_run_command_goes_through_the_flow_and_reuses_results(tmp_path):
     assert "masks.no_such_option" in str(bad.exception)
 
 
-def test_mask_and_prior_options_become_job_sections():
-    from flows.commands.run_cmd import mask_values, prior_values
+@pytest.fixture
+def run_values(monkeypatch):
+    """`inpaint3d run ARGS` -> the job values it hands to the flow (the flow itself is not run)."""
+    import flows.commands.run_cmd as run_cmd
 
-    assert mask_values(mask_method=None, sphere="0,0,0,0.5", dilate_px=3, points=[], coordinates=None) == {
-        "sphere": [0.0, 0.0, 0.0, 0.5],
-        "dilate_px": 3,
-    }  # the masks parser's own defaults (method, coordinates) are not forced onto the job
-    assert mask_values(mask_method="sphere", sphere="0,0,0,0.5")["method"] == "sphere"
-    assert mask_values(mask_dir=None, reference_masks=[]) == {}
-    with pytest.raises(InputError, match="sphere"):
-        mask_values(sphere="1,2")
-    assert prior_values(prior="stable_diffusion", prompt="a vase", guidance_scale=None) == {
-        "prior": "stable_diffusion",
-        "prompt": "a vase",
+    seen: dict = {}
+
+    def capture(capture, store, job, **_):
+        seen.update(job)
+        return {"name": "capture", "store": store, "stages": [], "exports": {}}
+
+    monkeypatch.setattr(run_cmd, "run_pipeline", capture)
+
+    def run(*args: str) -> dict:
+        seen.clear()
+        result = CliRunner().invoke(app, ["run", "capture", "--store", "s.zarr", *map(str, args)])
+        if result.exception is not None:
+            raise result.exception
+        return dict(seen)
+
+    return run
+
+
+def test_mask_and_prior_options_become_job_sections_only_when_given(run_values):
+    values = run_values("--sphere", "0,0,0,0.5", "--dilate", "3", "--prior", "stable_diffusion", "--prompt", "a vase")
+    assert values == {
+        "masks": {"sphere": [0.0, 0.0, 0.0, 0.5], "dilate_px": 3},  # no config default is forced onto the job
+        "inpaint": {"prior": {"kind": "stable_diffusion", "prompt": "a vase"}},
     }
+    assert run_values("--mask-method", "sphere", "--sphere", "0,0,0,0.5")["masks"]["method"] == "sphere"
+    assert run_values("--allow-missing-masks")["masks"] == {"missing_masks": "unmasked"}
+    assert run_values() == {}
+    with pytest.raises(InputError, match="--sphere"):
+        run_values("--sphere", "1,2")
+    assert run_values("--expand-cameras", "wider", "--fov-factor", "2")["inpaint"] == {
+        "expansion": {"cameras": "wider", "fov_factor": 2.0}
+    }
+    with pytest.raises(InputError, match="--expand-cameras"):
+        run_values("--expand-cameras", "sideways")
+
+
+def test_sds_settings_from_a_job_file_and_set_reach_the_trainer(run_values, tmp_path, synthetic_store, monkeypatch):
+    """A job file's `inpaint.sds` section, merged with a nested --set, is what the trainer's prior uses."""
+    from flows.job import build_job, default_pipeline_refs, resolve_stage
+    from inpaint3d_core.priors.config import SDSConfig
+    from stages import inpaint as inpaint_stage
+
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        "inpaint:\n  prior: {internal_preset: tiny, internal_steps: 1}\n  sds: {t_min: 0.05, grad_clip: 2.0}\n"
+    )
+    values = run_values("--job", job, "--set", "inpaint.sds.t_max_start=0.9", "--set", "inpaint.device=cpu")
+    spec = build_job([resolve_stage(ref) for ref in default_pipeline_refs()], {**values, "capture": "c", "store": "s"})
+
+    class Stop(Exception):
+        pass
+
+    received = {}
+
+    def trainer(views, config, prior, *args, **kwargs):
+        received.update(config=config, prior=prior)
+        raise Stop
+
+    monkeypatch.setattr(inpaint_stage, "JointTrainer", trainer)
+    with pytest.raises(Stop):
+        inpaint_stage.run(synthetic_store, spec.stage_config("inpaint"))
+    assert received["prior"].sds == SDSConfig(t_min=0.05, t_max_start=0.9, grad_clip=2.0)

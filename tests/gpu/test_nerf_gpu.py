@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from inpaint3d_core.metrics import psnr
-from inpaint3d_core.nerf.field import FieldConfig, RadianceField
-from inpaint3d_core.nerf.model import RenderSettings, build_sampler, load_trained
+from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
+from inpaint3d_core.nerf.field import RadianceField
+from inpaint3d_core.nerf.model import build_sampler, load_trained
 from inpaint3d_core.nerf.renderer import render_rays
 from inpaint3d_core.scene import load_posed_views
 from inpaint3d_core.store import SceneStore
@@ -68,7 +69,9 @@ def test_joint_stage_on_a_256px_synthetic_scene(tmp_path):
     assert scene.images.shape[2] >= 256
     store = SceneStore(tmp_path / "scene.zarr")
     write_store(scene, store)
-    result = stage.run(store, stage.Config(preset="full", steps_scale=0.1, prior_preset="quick", device="cuda"))
+    result = stage.run(
+        store, stage.Config(preset="full", steps_scale=0.1, prior={"internal_preset": "quick"}, device="cuda")
+    )
     summary = result.summary
     assert summary["device"].startswith("cuda") and summary["skipped_steps"] == 0
     assert summary["final_losses"]["sds"] is not None and summary["final_losses"]["depth"] is not None

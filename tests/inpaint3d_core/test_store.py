@@ -12,7 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from inpaint3d_core.stage import StageConfig, StageSpec, run_stage, stage_status
+from inpaint3d_core.config_types import StageConfig
+from inpaint3d_core.stage import StageSpec, run_stage, stage_status
 from inpaint3d_core.store import (
     SceneStore,
     StageNotReadyError,

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from flows.commands.run_cmd import expansion_values
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.task_metrics import kept_region_psnr, masked_psnr, opacity_coverage, region_consistency
 from inpaint3d_core.tasks import apply_task, check_inpaint_task, needs_object_masks
@@ -18,14 +17,14 @@ def test_every_task_sets_the_inpaint_task_and_keeps_other_values():
 
 
 def test_replacement_defaults_to_the_text_conditioned_prior_and_needs_a_prompt():
-    out = apply_task({"inpaint": {"prompt": "a red vase"}}, "replacement")
-    assert out["inpaint"]["prior"] == "stable_diffusion"
+    out = apply_task({"inpaint": {"prior": {"prompt": "a red vase"}}}, "replacement")
+    assert out["inpaint"]["prior"] == {"prompt": "a red vase", "kind": "stable_diffusion"}
     with pytest.raises(InputError, match="--prompt"):
         apply_task({"inpaint": {}}, "replacement")
     with pytest.raises(InputError, match="internal prior has no text input"):
-        apply_task({"inpaint": {"prior": "internal", "prompt": "a red vase"}}, "replacement")
+        apply_task({"inpaint": {"prior": {"kind": "internal", "prompt": "a red vase"}}}, "replacement")
     with pytest.raises(InputError, match="--method joint"):
-        apply_task({"inpaint": {"prompt": "a vase", "method": "per_view"}}, "replacement")
+        apply_task({"inpaint": {"prior": {"prompt": "a vase"}, "method": "per_view"}}, "replacement")
 
 
 def test_completion_needs_an_explicit_region_and_unknown_tasks_are_named():
@@ -37,13 +36,6 @@ def test_completion_needs_an_explicit_region_and_unknown_tasks_are_named():
     with pytest.raises(InputError, match="expansion: needs --method joint"):
         check_inpaint_task("expansion", "classical", "internal", "")
     check_inpaint_task("removal", "classical", "internal", "")
-
-
-def test_expansion_options_become_the_expansion_section_only_when_given():
-    assert expansion_values(cameras=None, fov_factor=None) == {}
-    assert expansion_values(cameras="wider", fov_factor=2.0, extend_views=None) == {
-        "expansion": {"cameras": "wider", "fov_factor": 2.0}
-    }
 
 
 def _render(rgb, acc, depth=2.0, shape=(8, 10)):

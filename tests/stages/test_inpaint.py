@@ -12,7 +12,7 @@ from stages import inpaint as stage
 
 # 6 steps (3 of warm-up, a checkpoint after each), 64 rays: seconds on 2 CPU cores. SDS over the
 # whole mask: after 3 warm-up steps the visibility split (tested on its own below) is arbitrary.
-TOY = dict(steps_scale=0.015, rays_per_batch=64, prior_preset="tiny", device="cpu", sds_region="mask")
+TOY = dict(steps_scale=0.015, rays_per_batch=64, prior={"internal_preset": "tiny"}, device="cpu", sds_region="mask")
 
 
 def _render_view0(store, which="final"):
@@ -75,9 +75,8 @@ def test_joint_step_with_a_tiny_stable_diffusion_checkpoint(synthetic_store, tmp
     from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
 
     folder = build_tiny_sd_inpaint_pipeline(tmp_path / "tiny-sd")
-    config = stage.Config(
-        prior="stable_diffusion", prior_model=str(folder), prompt="a wooden floor", **{**TOY, "prior_preset": None}
-    )
+    prior = {"kind": "stable_diffusion", "model": str(folder), "prompt": "a wooden floor"}
+    config = stage.Config(**{**TOY, "prior": prior})
     result = stage.run(synthetic_store, config)
     sds = np.asarray(synthetic_store.read("inpaint")["losses"]["sds"][...])
     assert np.isfinite(sds[3::2]).all() and result.summary["skipped_steps"] == 0  # SDS every 2nd joint step
@@ -108,7 +107,7 @@ def test_full_preset_without_cuda_and_prompt_with_internal_prior_are_clear_error
         with pytest.raises(InputError, match="full.*CUDA"):
             stage.run(synthetic_store, stage.Config(preset="full"))
     with pytest.raises(InputError, match="internal prior has no text input"):
-        stage.run(synthetic_store, stage.Config(prompt="a chair", **TOY))
+        stage.run(synthetic_store, stage.Config(**{**TOY, "prior": {"internal_preset": "tiny", "prompt": "a chair"}}))
 
 
 def test_sampler_override_replaces_only_the_presets_sampler():

@@ -17,7 +17,7 @@ from stages import masks as masks_stage
 from stages import render, unmasked
 
 # 40 steps (20 of warm-up; the quick preset has 400) of 128 rays on 48x36 images: seconds each.
-SHORT = dict(steps_scale=0.1, rays_per_batch=128, prior_preset="tiny", device="cpu")
+SHORT = dict(steps_scale=0.1, rays_per_batch=128, prior={"internal_preset": "tiny"}, device="cpu")
 # Hole rays asked to be opaque in earnest: the short run must visibly fill what it generates.
 FILL = {"weights": {"opacity": 1.0, "sds": 0.05}}
 
@@ -124,6 +124,6 @@ def test_replacement_runs_the_prompt_through_a_tiny_text_conditioned_pipeline(sy
     done = runner.invoke(app, ["inpaint", synthetic_store.url, *args, "--prompt", "a red vase", *toy])
     assert done.exit_code == 0, done.output
     record = synthetic_store.record("inpaint")
-    assert record.config["task"] == "replacement" and record.config["prompt"] == "a red vase"
+    assert record.config["task"] == "replacement" and record.config["prior"]["prompt"] == "a red vase"
     sds = np.asarray(synthetic_store.read("inpaint")["losses"]["sds"][...])
     assert np.isfinite(sds).any() and "0 skipped" in done.output

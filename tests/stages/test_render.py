@@ -60,10 +60,12 @@ def test_render_loads_a_stored_radiance_field_through_load_trained(synthetic_sto
     """The real loading path: field weights (safetensors bytes) and configs as the inpaint stage stores them."""
     import torch
 
-    from inpaint3d_core.nerf.field import FieldConfig, RadianceField
-    from inpaint3d_core.nerf.model import RenderSettings, field_to_bytes
+    from inpaint3d_core.config_types import StageConfig
+    from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
+    from inpaint3d_core.nerf.field import RadianceField
+    from inpaint3d_core.nerf.model import field_to_bytes
     from inpaint3d_core.scene import FIELD_KEY
-    from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
+    from inpaint3d_core.stage import StageSpec, run_stage
     from inpaint3d_core.store import write_bytes
 
     torch.manual_seed(0)

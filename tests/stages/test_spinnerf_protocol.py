@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from inpaint3d_core.cameras import scale_intrinsics
+from inpaint3d_core.config_types import StageConfig
 from inpaint3d_core.io.llff import LLFFPoses, write_poses_bounds
 from inpaint3d_core.scene import load_posed_views
-from inpaint3d_core.stage import StageConfig, StageSpec, run_stage
+from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import ExactRenderer, SyntheticConfig, generate_scene
 from stages import evaluate, ingest, masks, poses, render

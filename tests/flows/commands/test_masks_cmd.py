@@ -1,4 +1,4 @@
-"""`inpaint3d masks` and `inpaint3d export --format masks`, and the reusable option parser."""
+"""`inpaint3d masks` and `inpaint3d export --format masks`, and the mask values shared with `run`."""
 
 from __future__ import annotations
 
@@ -7,38 +7,40 @@ import numpy as np
 import pytest
 from cli_runner import call_cli
 
-from flows.commands.masks_cmd import masks_config
-from inpaint3d_core.errors import InputError
+from flows.commands.masks_cmd import OPTIONS, mask_values
+from flows.commands.options import stage_config
 from inpaint3d_core.scene import load_masks
 
 
-def test_options_become_a_typed_config(tmp_path):
+def masks_config(given=None, *args, overrides=()):
+    return stage_config(OPTIONS, mask_values(given or {}, *args), overrides)
+
+
+def test_prompt_file_clicks_and_boxes_become_one_typed_config(tmp_path):
     prompt_file = tmp_path / "job.yaml"
     prompt_file.write_text("prompts:\n  - view: IMG_1\n    points: [[10, 20]]\n    labels: [1]\ndilate_px: 7\n")
-    config = masks_config(
-        sam_checkpoint="sam.pth",
-        prompt_file=str(prompt_file),
-        points=["IMG_1:30,40:0", "IMG_2:5,6"],
-        boxes=["IMG_2:1,2,30,40"],
-    )
+    given = {"sam_checkpoint": "sam.pth"}
+    config = masks_config(given, str(prompt_file), ["IMG_1:30,40:0", "IMG_2:5,6"], ["IMG_2:1,2,30,40"])
     by_view = {p.view: p for p in config.prompts}
     assert by_view["IMG_1"].points == ((10, 20), (30, 40)) and by_view["IMG_1"].labels == (1, 0)
     assert by_view["IMG_2"].box == (1, 2, 30, 40) and config.dilate_px == 7
-    assert masks_config(sphere="0,0,0.35,0.4", dilate_px=3).sphere == (0, 0, 0.35, 0.4)
+    assert masks_config({"dilate_px": 3}, str(prompt_file)).dilate_px == 3  # an option beats the file
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "args, message",
     [
-        ({"sphere": "1,2,3"}, "--sphere"),
-        ({"points": ["IMG_1:1,2:7"]}, "--point"),
-        ({"method": "sam"}, "needs prompts"),
-        ({"prompt_file": "/nonexistent/prompts.yaml"}, "does not exist"),
+        (["--sphere", "1,2,3"], "--sphere"),
+        (["--point", "IMG_1:1,2:7"], "--point"),
+        (["--method", "sam"], "needs prompts"),
+        (["--method", "lasso"], "--method"),
+        (["--dilate", "-1"], "--dilate"),
+        (["--sam-prompt", "/nonexistent/prompts.yaml"], "does not exist"),
     ],
 )
-def test_bad_options_are_input_errors_naming_the_option(kwargs, message):
-    with pytest.raises(InputError, match=message):
-        masks_config(**kwargs)
+def test_bad_options_are_exit_2_naming_the_option(monkeypatch, capsys, tmp_path, args, message):
+    code, _, err = call_cli(monkeypatch, capsys, "masks", str(tmp_path / "none.zarr"), *args)
+    assert code == 2 and message in err
 
 
 def test_masks_command_then_export(monkeypatch, capsys, synthetic_store, synthetic_scene, tmp_path):
@@ -84,5 +86,5 @@ def test_set_reaches_any_field_and_the_sam_options_have_one_name_scheme(
     assert code == 2 and "inpaint3d masks" in err
     code, _, err = call_cli(monkeypatch, capsys, "masks", synthetic_store.url, "--box", "v:1,2,3,4")
     assert code == 2  # the 2D SAM box is --sam-box now; --box no longer collides with --box-3d
-    config = masks_config(sam_checkpoint="sam.pth", boxes=["IMG_2:1,2,30,40"], overrides=["sam_model=vit_b"])
+    config = masks_config({"sam_checkpoint": "sam.pth"}, None, [], ["IMG_2:1,2,30,40"], overrides=["sam_model=vit_b"])
     assert config.sam_model == "vit_b" and config.prompts[0].box == (1, 2, 30, 40)

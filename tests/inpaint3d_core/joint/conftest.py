@@ -9,8 +9,7 @@ import torch
 from inpaint3d_core.cameras import fit_normalization
 from inpaint3d_core.joint.config import preset
 from inpaint3d_core.joint.rays import TrainingViews
-from inpaint3d_core.nerf.field import FieldConfig
-from inpaint3d_core.nerf.model import RenderSettings
+from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
 from inpaint3d_core.priors.base import SDSOutput
 
 TINY_FIELD = FieldConfig(

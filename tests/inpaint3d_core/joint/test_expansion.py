@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from inpaint3d_core.cameras import intrinsics, look_at
+from inpaint3d_core.joint.config import ExpansionConfig
 from inpaint3d_core.joint.expansion import (
-    ExpansionConfig,
     VirtualViews,
     build_virtual_views,
     extended_cameras,

@@ -8,14 +8,8 @@ import pytest
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
 from inpaint3d_core.masks import propagate as propagate_module
-from inpaint3d_core.masks.propagate import (
-    PropagationSettings,
-    ScenePoints,
-    derive_prompt,
-    observed_matrix,
-    points_from_depths,
-    propagate,
-)
+from inpaint3d_core.masks.config import PropagationSettings
+from inpaint3d_core.masks.propagate import ScenePoints, derive_prompt, observed_matrix, points_from_depths, propagate
 from inpaint3d_core.scene import load_posed_views, load_sparse_points
 from inpaint3d_core.segment import SamArchitecture, SamSegmenter, build_sam
 from inpaint3d_core.store import SceneStore

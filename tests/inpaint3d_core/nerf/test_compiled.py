@@ -7,7 +7,8 @@ import torch
 
 from inpaint3d_core.nerf import compiled
 from inpaint3d_core.nerf.compiled import CompiledOrEager, wants_compile
-from inpaint3d_core.nerf.field import FieldConfig, RadianceField
+from inpaint3d_core.nerf.config import FieldConfig
+from inpaint3d_core.nerf.field import RadianceField
 
 TINY = FieldConfig(
     levels=4, log2_table_size=10, base_resolution=4, max_resolution=64, hidden_dim=16, color_hidden_dim=16,

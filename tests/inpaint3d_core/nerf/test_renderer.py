@@ -3,8 +3,8 @@ import torch
 from torch import nn
 
 from inpaint3d_core.cameras import intrinsics, look_at
-from inpaint3d_core.nerf.field import FieldConfig
-from inpaint3d_core.nerf.model import RenderSettings, TrainedRadianceField
+from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
+from inpaint3d_core.nerf.model import TrainedRadianceField
 from inpaint3d_core.nerf.renderer import render_rays
 from inpaint3d_core.nerf.sampler_cpu import StratifiedResampler
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.priors.factory import PriorConfig, build_prior, internal_prior_config
+from inpaint3d_core.priors.config import PriorConfig, SDSConfig
+from inpaint3d_core.priors.factory import build_prior, internal_prior_config
 from inpaint3d_core.priors.internal import InternalPrior
 from inpaint3d_core.priors.stable_diffusion import StableDiffusionInpaintPrior
 from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
-from inpaint3d_core.sds import SDSConfig
 
 
 def _views() -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -30,9 +30,8 @@ def test_stable_diffusion_config_loads_the_folder_with_its_options(tmp_path):
         prompt="a plant",
         guidance_scale=3.0,
         inference_steps=2,
-        sds=SDSConfig(grad_clip=0.5),
     )
-    prior = build_prior(cfg, "cpu")
+    prior = build_prior(cfg, "cpu", sds=SDSConfig(grad_clip=0.5))
     assert isinstance(prior, StableDiffusionInpaintPrior)
     assert prior.guidance_scale == 3.0 and prior.sds.grad_clip == 0.5 and prior.num_inference_steps == 2
 

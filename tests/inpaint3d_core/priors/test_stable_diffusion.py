@@ -8,6 +8,7 @@ from diffusers import StableDiffusionInpaintPipeline
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import InpaintingPrior
+from inpaint3d_core.priors.config import SDSConfig
 from inpaint3d_core.priors.stable_diffusion import (
     StableDiffusionInpaintPrior,
     build_random_sd2_inpaint,
@@ -15,7 +16,6 @@ from inpaint3d_core.priors.stable_diffusion import (
     resolve_model_source,
 )
 from inpaint3d_core.priors.tiny_models import TINY_RESOLUTION, build_tiny_sd_inpaint_pipeline
-from inpaint3d_core.sds import SDSConfig
 
 
 @pytest.fixture(scope="module")

@@ -25,43 +25,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inpaint3d_core.priors.base import SDSOutput
+from inpaint3d_core.priors.config import SDSConfig
 
 # eps_hat = denoise(noisy_latent, timestep): the prior's (guided) noise prediction.
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-class SDSConfig(BaseModel):
-    """How SDS draws timesteps and shapes its gradient (the same for every prior)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    t_min: float = Field(0.02, gt=0.0, lt=1.0, description="Smallest timestep, fraction of the schedule.")
-    t_max_start: float = Field(
-        0.98, gt=0.0, le=1.0, description="Largest timestep at the start of the joint phase (fraction)."
-    )
-    t_max_end: float = Field(
-        0.5, gt=0.0, le=1.0, description="Largest timestep at the end of the joint phase (fraction)."
-    )
-    anneal: Literal["linear", "sqrt", "none"] = Field(
-        "sqrt",
-        description="How t_max moves from start to end with progress: linear, sqrt (faster early) or none.",
-    )
-    grad_clip: float | None = Field(
-        None, gt=0.0, description="Clamp each element of the SDS gradient to [-c, c]; None = no clamp."
-    )
-
-    @model_validator(mode="after")
-    def _range_is_ordered(self) -> SDSConfig:
-        if min(self.t_max_start, self.t_max_end) <= self.t_min:
-            raise ValueError("t_max_start and t_max_end must be larger than t_min")
-        return self
 
 
 @dataclass(frozen=True)

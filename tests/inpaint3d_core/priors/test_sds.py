@@ -8,8 +8,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from inpaint3d_core.sds import (
-    SDSConfig,
+from inpaint3d_core.priors.config import SDSConfig
+from inpaint3d_core.priors.sds import (
     gate_gradient_to_hole,
     hole_at_resolution,
     sample_timestep,
