@@ -10,7 +10,7 @@ A job file (YAML or JSON) looks like::
     preset: quick            # given to every stage config that has a `preset` field
     protocol: spinnerf       # same rule for `protocol`
     masks: {method: sphere, sphere: [0, 0, 0, 0.3]}
-    inpaint: {prior: internal}
+    inpaint: {prior: {kind: internal}, sds: {t_min: 0.05}}
 
 `capture` and `store` are usually given by the caller (CLI argument, batch inbox); a stage
 config that declares a `capture` field (ingest) receives the capture path the same way.

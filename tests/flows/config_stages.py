@@ -11,7 +11,7 @@ from stages import inpaint as inpaint_stage
 
 
 def _record(ctx, config: inpaint_stage.Config) -> dict:
-    return {"task": config.task, "prior": config.prior}
+    return {"task": config.task, "prior": config.prior.kind}
 
 
 inpaint = FakeStage(

@@ -21,7 +21,7 @@ PIPELINE = ["stages.ingest", "stages.poses", "stages.masks", "config_stages:inpa
 TASKS = {
     "expansion": ({"task": "expansion"}, ["--task", "expansion"]),
     "replacement": (
-        {"task": "replacement", "prompt": "a red vase"},
+        {"task": "replacement", "prior": {"prompt": "a red vase"}},
         ["--task", "replacement", "--prompt", "a red vase"],
     ),
 }
