@@ -60,8 +60,8 @@ def test_the_job_resolves_its_edit_task_and_pipeline():
     refs, stages, job = resolve_job({**base, "inpaint": {"task": "expansion"}})
     assert refs == [unmasked.__name__ if s is masks else s.__name__ for s in PIPELINE]  # default pipeline
     assert stages[refs.index(unmasked.__name__)] is unmasked and job.inpaint.task == "expansion"
-    refs, _, job = resolve_job({**base, "inpaint": {"task": "replacement", "prompt": "a vase"}})
-    assert refs == [s.__name__ for s in PIPELINE] and job.inpaint.prior == "stable_diffusion"
+    refs, _, job = resolve_job({**base, "inpaint": {"task": "replacement", "prior": {"prompt": "a vase"}}})
+    assert refs == [s.__name__ for s in PIPELINE] and job.inpaint.prior.kind == "stable_diffusion"
     given = ["stages.ingest", "stages.poses", "stages.masks"]
     assert job_pipeline({"inpaint": {"task": "expansion"}}, given)[-1] == unmasked.__name__
     assert job_pipeline({"inpaint": {"task": "expansion"}, "masks": {"sphere": [0, 0, 0, 1]}}, given) == given
