@@ -10,7 +10,6 @@ new uint8 arrays whose pixels outside the mask equal the input exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import cv2
@@ -18,11 +17,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from inpaint3d_core.boxes import DEFAULT_CONTEXT, hole_crop, resize_crop
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import InpaintingPrior
 
 ClassicalMethod = Literal["telea", "ns"]
-DEFAULT_CONTEXT = 2.0
 _CV2_FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 
 
@@ -63,34 +62,6 @@ def fill_views_classical(
     return filled
 
 
-@dataclass(frozen=True)
-class CropBox:
-    """A crop window [y0:y1, x0:x1] of an image."""
-
-    y0: int
-    y1: int
-    x0: int
-    x1: int
-
-
-def hole_crop(mask: np.ndarray, context: float = DEFAULT_CONTEXT, min_side: int = 16) -> CropBox:
-    """The window a prior sees for one hole: the mask's bounding box grown `context` times around
-    its centre, made square where the image allows (priors work on square crops and a square
-    window avoids stretching), shifted (not shrunk) to stay inside the image.
-
-    Why grow it: a prior continues what it sees around the hole; a tight crop gives it nothing.
-    """
-    ys, xs = np.nonzero(mask)
-    height, width = mask.shape
-    cy, cx = 0.5 * (ys.min() + ys.max() + 1), 0.5 * (xs.min() + xs.max() + 1)
-    side = max(ys.max() + 1 - ys.min(), xs.max() + 1 - xs.min()) * context
-    side = max(side, min_side)
-    side_y, side_x = min(int(np.ceil(side)), height), min(int(np.ceil(side)), width)
-    y0 = int(np.clip(round(cy - side_y / 2), 0, height - side_y))
-    x0 = int(np.clip(round(cx - side_x / 2), 0, width - side_x))
-    return CropBox(y0, y0 + side_y, x0, x0 + side_x)
-
-
 def _prior_device(prior: InpaintingPrior) -> torch.device:
     return torch.device(getattr(prior, "device", "cpu"))
 
@@ -122,20 +93,14 @@ def fill_views_with_prior(
             filled.append(image.copy())
             continue
         box = hole_crop(hole, context=context)
-        crop = image[box.y0 : box.y1, box.x0 : box.x1]
-        crop_hole = hole[box.y0 : box.y1, box.x0 : box.x1].astype(np.float32)
-        # Area resampling of the hole, then "any coverage counts": no hole pixel may become known.
-        small_hole = cv2.resize(crop_hole, (res, res), interpolation=cv2.INTER_AREA) > 0
-        small_rgb = cv2.resize(crop, (res, res), interpolation=cv2.INTER_AREA)
+        small_rgb, small_hole = resize_crop(image, hole, box, res)
         rgb_t = torch.from_numpy(small_rgb).to(device).permute(2, 0, 1)[None].float() / 255.0
         mask_t = torch.from_numpy(small_hole).to(device)[None, None].float()
         with torch.no_grad():
             sample = prior.inpaint(rgb_t, mask_t, seed=seed + i)
         sample_np = (sample[0].permute(1, 2, 0).clamp(0, 1).float().cpu().numpy() * 255.0).round().astype(np.uint8)
-        back = cv2.resize(sample_np, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_CUBIC)
+        back = cv2.resize(sample_np, (box.x1 - box.x0, box.y1 - box.y0), interpolation=cv2.INTER_CUBIC)
         out = image.copy()
-        region = out[box.y0 : box.y1, box.x0 : box.x1]
-        crop_bool = crop_hole > 0
-        region[crop_bool] = back[crop_bool]
+        box.crop(out)[box.crop(hole)] = back[box.crop(hole)]
         filled.append(out)
     return filled

@@ -19,11 +19,11 @@ Images: uint8 (H, W, 3) or float in [0, 1]; masks (H, W), nonzero = region.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from inpaint3d_core.boxes import Box
 from inpaint3d_core.config_types import LpipsNet
 from inpaint3d_core.errors import InputError
 
@@ -76,19 +76,6 @@ def ssim_map(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
         to_tensor(pred), to_tensor(target), data_range=1.0, return_full_image=True
     )
     return full[0].mean(0).numpy()
-
-
-@dataclass(frozen=True)
-class Box:
-    """Rows y0:y1 and columns x0:x1 of an image."""
-
-    y0: int
-    y1: int
-    x0: int
-    x1: int
-
-    def crop(self, image: np.ndarray) -> np.ndarray:
-        return image[self.y0 : self.y1, self.x0 : self.x1]
 
 
 def mask_bbox(mask: np.ndarray, min_side: int = SSIM_MIN_SIDE) -> Box | None:

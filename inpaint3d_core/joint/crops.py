@@ -1,6 +1,6 @@
 """SDS crops: what the prior sees of one view, and the rays that render it.
 
-The crop is the window `baselines.hole_crop` picks for the per-view baseline (the dilated hole's
+The crop is the window `boxes.hole_crop` picks for the per-view baseline (the dilated hole's
 bounding box grown by the prior's context factor, square where the image allows), so the joint
 method and the per-view baseline show the prior exactly the same context.
 
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inpaint3d_core.baselines import CropBox, hole_crop
+from inpaint3d_core.boxes import Box, hole_crop, resize_crop
 
 
 @dataclass
@@ -28,7 +27,7 @@ class SDSCrop:
     """Static facts about one view's SDS crop (computed once per view)."""
 
     view: int
-    box: CropBox
+    box: Box
     cond: torch.Tensor  # (3, R, R) captured crop in [0, 1], hole blanked to 0
     mask: torch.Tensor  # (1, R, R) hole at the prior's resolution, {0, 1}
     render_hole: torch.Tensor  # (r, r) bool: render-grid cells inside the hole
@@ -46,13 +45,9 @@ def make_crop(
     device: torch.device,
 ) -> SDSCrop:
     box = hole_crop(hole, context=context)
-    crop = image[box.y0 : box.y1, box.x0 : box.x1]
-    crop_hole = hole[box.y0 : box.y1, box.x0 : box.x1].astype(np.float32)
 
     def resized(side: int) -> tuple[torch.Tensor, torch.Tensor]:
-        rgb = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
-        # any coverage counts as hole: no pixel of the hole may leak into the known context
-        mask = cv2.resize(crop_hole, (side, side), interpolation=cv2.INTER_AREA) > 0
+        rgb, mask = resize_crop(image, hole, box, side)
         rgb_t = torch.from_numpy(rgb).permute(2, 0, 1).float().div(255.0).to(device)
         return rgb_t, torch.from_numpy(mask).to(device)
 

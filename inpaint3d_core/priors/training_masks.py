@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inpaint3d_core.baselines import hole_crop
+from inpaint3d_core.boxes import hole_crop
 
 
 def own_mask_shapes(masks: list[np.ndarray], resolution: int, context: float) -> list[np.ndarray]:
@@ -22,7 +22,7 @@ def own_mask_shapes(masks: list[np.ndarray], resolution: int, context: float) ->
         if not hole.any():
             continue
         box = hole_crop(hole, context=context)
-        crop = hole[box.y0 : box.y1, box.x0 : box.x1].astype(np.uint8)
+        crop = box.crop(hole).astype(np.uint8)
         shapes.append(cv2.resize(crop, (resolution, resolution), interpolation=cv2.INTER_NEAREST))
     return shapes
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inpaint3d_core.baselines import fill_views_classical, fill_views_with_prior, hole_crop
+from inpaint3d_core.baselines import fill_views_classical, fill_views_with_prior
 from inpaint3d_core.errors import InputError
 
 
@@ -58,18 +58,6 @@ def test_prior_fill_skips_views_without_hole():
     prior = RecordingPrior()
     filled = fill_views_with_prior(prior, images, masks)
     assert prior.calls == [] and np.array_equal(filled[0], images[0])
-
-
-def test_hole_crop_is_square_grown_and_inside_the_image():
-    mask = np.zeros((40, 64), bool)
-    mask[10:20, 30:44] = True  # 10 x 14 box -> side 28
-    box = hole_crop(mask, context=2.0)
-    assert (box.y1 - box.y0, box.x1 - box.x0) == (28, 28)
-    assert box.y0 <= 10 and box.y1 >= 20 and box.x0 <= 30 and box.x1 >= 44
-    corner = np.zeros((40, 64), bool)
-    corner[35:40, 60:64] = True
-    box = hole_crop(corner, context=3.0)
-    assert box.y1 == 40 and box.x1 == 64 and box.y0 >= 0
 
 
 @pytest.mark.parametrize("method", ["telea", "ns"])

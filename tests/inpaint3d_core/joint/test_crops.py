@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from inpaint3d_core.baselines import hole_crop
+from inpaint3d_core.boxes import hole_crop
 from inpaint3d_core.joint.crops import compose_crop, make_crop
 
 
