@@ -34,7 +34,7 @@ from rich.table import Table  # noqa: E402
 from inpaint3d_core.cameras import intrinsics, look_at  # noqa: E402
 from inpaint3d_core.nerf.config import FieldConfig, RenderSettings  # noqa: E402
 from inpaint3d_core.nerf.field import RadianceField  # noqa: E402
-from inpaint3d_core.nerf.model import TrainedRadianceField  # noqa: E402
+from inpaint3d_core.nerf.trained import TrainedRadianceField  # noqa: E402
 from inpaint3d_core.priors.internal import InternalPriorConfig, train_internal_prior  # noqa: E402
 
 CUDA = torch.device("cuda")

@@ -38,7 +38,7 @@ from rich.table import Table  # noqa: E402
 from inpaint3d_core.joint.config import preset  # noqa: E402
 from inpaint3d_core.joint.trainer import JointTrainer  # noqa: E402
 from inpaint3d_core.metrics import psnr  # noqa: E402
-from inpaint3d_core.nerf.model import TrainedRadianceField  # noqa: E402
+from inpaint3d_core.nerf.trained import TrainedRadianceField  # noqa: E402
 from inpaint3d_core.priors.config import PriorConfig  # noqa: E402
 from inpaint3d_core.priors.factory import build_prior  # noqa: E402
 from inpaint3d_core.priors.internal import InternalPrior, InternalPriorConfig, build_unet  # noqa: E402

@@ -41,8 +41,9 @@ import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from inpaint3d_core.edit_tasks import TASKS  # noqa: E402
 from inpaint3d_core.media import encode_png, overlay_mask, side_by_side, to_uint8  # noqa: E402
-from inpaint3d_core.nerf.model import load_trained  # noqa: E402
+from inpaint3d_core.nerf.trained import load_trained  # noqa: E402
 from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline  # noqa: E402
 from inpaint3d_core.scene import load_masks, load_posed_views, read_virtual_views  # noqa: E402
 from inpaint3d_core.store import SceneStore  # noqa: E402
@@ -55,7 +56,6 @@ from inpaint3d_core.task_metrics import (  # noqa: E402
     region_consistency,
     render_cameras,
 )
-from inpaint3d_core.tasks import TASKS  # noqa: E402
 from stages import inpaint as inpaint_stage  # noqa: E402
 from stages import masks as masks_stage  # noqa: E402
 

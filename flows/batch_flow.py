@@ -42,7 +42,7 @@ DEFAULT_CAPTURE_DEPLOYMENT = "inpaint3d-capture/capture"
 
 
 @dataclass(frozen=True)
-class Capture:
+class InboxCapture:
     """One capture folder of the inbox."""
 
     name: str
@@ -54,7 +54,7 @@ def _join(base: str, name: str) -> str:
     return f"{base.rstrip('/')}/{name}"
 
 
-def find_captures(inbox: str) -> list[Capture]:
+def find_captures(inbox: str) -> list[InboxCapture]:
     """Capture folders directly under `inbox` (hidden folders skipped), sorted by name."""
     fs, root = fsspec.core.url_to_fs(inbox)
     if not fs.isdir(root):
@@ -66,7 +66,7 @@ def find_captures(inbox: str) -> list[Capture]:
             continue
         url = _join(inbox, name)
         job_file = next((_join(url, f) for f in JOB_FILE_NAMES if fs.exists(_join(_join(root, name), f))), None)
-        captures.append(Capture(name=name, url=url, job_file=job_file))
+        captures.append(InboxCapture(name=name, url=url, job_file=job_file))
     return captures
 
 
@@ -199,7 +199,7 @@ def inpaint_batch(
             continue
         pending.append((capture, values, digest))
 
-    def params(capture: Capture, values: dict[str, Any]) -> dict[str, Any]:
+    def params(capture: InboxCapture, values: dict[str, Any]) -> dict[str, Any]:
         return {
             "capture": capture.url,
             "store": box.store(capture.name),

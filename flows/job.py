@@ -17,7 +17,7 @@ config that declares a `capture` field (ingest) receives the capture path the sa
 
 `resolve_job` is where a job's choices are made, for every entry point alike (CLI options, a
 `--job` file, a batch inbox's job.yaml, a deployment's parameters): the edit task's implied
-values and checks (`inpaint.task`, see `inpaint3d_core.tasks`) and the stages to run.
+values and checks (`inpaint.task`, see `inpaint3d_core.edit_tasks`) and the stages to run.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import fsspec
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+from inpaint3d_core.edit_tasks import apply_task, needs_object_masks
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.tasks import apply_task, needs_object_masks
 
 # Job-level values handed to every stage config that declares a field of the same name.
 SHARED_FIELDS = ("capture", "preset", "protocol")

@@ -10,14 +10,14 @@ Methods (the baselines go through the same stage so they are trained and stored 
 
 Writes into the `inpaint` group: `field_weights` (safetensors bytes) and `warmup_field_weights`
 (the reconstruction-only field at the end of the warm-up, joint only), `attrs.field` and
-`attrs.render` (to rebuild them: `inpaint3d_core.nerf.model.load_trained`), `losses/<term>`
+`attrs.render` (to rebuild them: `inpaint3d_core.nerf.trained.load_trained`), `losses/<term>`
 (one value per step, NaN where the term was not computed), `depth_targets/<i>` (filled hole
 z-depth per training view with a hole, joint only), `sds_regions/<i>` (uint8: the part of that
 view's hole no other view observes, which SDS painted; joint with sds_region "unobserved"),
 `prior_weights` (InternalPrior safetensors,
 reused by the per-view baseline and previews), and a summary.
 
-Tasks (`inpaint3d_core.tasks`): removal and completion differ only in the mask; replacement needs
+Tasks (`inpaint3d_core.edit_tasks`): removal and completion differ only in the mask; replacement needs
 the stable_diffusion prior and a prompt; expansion adds virtual cameras (`joint.expansion`) and
 stores them under `expansion/`: K (V,3,3), c2w (V,4,4), size (V,2) width/height, source (V,)
 appearance view, `masks/<k>` (unobserved pixels, uint8) and `warmup_rgb/<k>` (uint8 warm-up
@@ -33,12 +33,13 @@ import numpy as np
 import torch
 
 from inpaint3d_core.determinism import deterministic_on_cpu
+from inpaint3d_core.edit_tasks import check_inpaint_task
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.joint.checkpoint import CheckpointStore
 from inpaint3d_core.joint.config import JointConfig, preset
 from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
-from inpaint3d_core.nerf.model import field_to_bytes
+from inpaint3d_core.nerf.trained import field_to_bytes
 from inpaint3d_core.priors.base import InpaintingPrior
 from inpaint3d_core.priors.factory import build_prior
 from inpaint3d_core.scene import (
@@ -59,7 +60,6 @@ from inpaint3d_core.scene import (
 )
 from inpaint3d_core.stage import StageContext, StageResult, StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes, write_views
-from inpaint3d_core.tasks import check_inpaint_task
 from stages.configs.inpaint import Config
 
 SPEC = StageSpec(

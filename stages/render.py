@@ -65,7 +65,7 @@ KEPT_REGION_VIEWS = 8
 
 def load_field(store: SceneStore, device: str | None, which: Literal["final", "warmup"] = "final"):
     """The inpaint stage's trained field (an object with `render_view(K, c2w, width, height)`)."""
-    from inpaint3d_core.nerf.model import load_trained
+    from inpaint3d_core.nerf.trained import load_trained
 
     return load_trained(store, device=device, which=which)
 

@@ -5,7 +5,7 @@ virtual cameras, found by the inpaint stage), so a capture without any object ma
 run; the regular masks stage rightly treats "every mask empty" as a user error. This module has
 the masks stage's name and writes the same layout through the same writer (`scene.write_masks`), so the inpaint,
 render and evaluate stages read it unchanged. `flows.job.job_pipeline` puts it in place of
-`stages.masks` when the expansion task is given no mask source (`inpaint3d_core.tasks.needs_object_masks`).
+`stages.masks` when the expansion task is given no mask source (`inpaint3d_core.edit_tasks.needs_object_masks`).
 """
 
 from __future__ import annotations

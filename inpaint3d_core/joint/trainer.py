@@ -48,8 +48,8 @@ from inpaint3d_core.joint.expansion import VirtualHoleRays, VirtualViews, build_
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
 from inpaint3d_core.joint.visibility import generative_region, observe_hole
 from inpaint3d_core.nerf.field import RadianceField
-from inpaint3d_core.nerf.model import build_sampler, field_to_bytes, render_chunk_rays
 from inpaint3d_core.nerf.renderer import RenderOutput, render_rays
+from inpaint3d_core.nerf.trained import build_sampler, field_to_bytes, render_chunk_rays
 from inpaint3d_core.priors.base import InpaintingPrior
 
 TERMS = ("rgb", "sds", "depth", "freespace", "opacity", "virtual_opacity", "total")

@@ -1,1 +1,2 @@
-"""The NeRF: hash-grid field, samplers (nerfacc on CUDA, pure torch elsewhere), renderer, model I/O."""
+"""The NeRF: hash-grid field, samplers (nerfacc on CUDA, pure torch elsewhere), renderer, and the
+trained field with its store I/O."""

@@ -7,9 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from inpaint3d_core.config_types import StageConfig
+from inpaint3d_core.edit_tasks import Task
 from inpaint3d_core.joint.config import ExpansionConfig, LossWeights, PresetName
 from inpaint3d_core.priors.config import PriorConfig, SDSConfig
-from inpaint3d_core.tasks import Task
 
 
 class Config(StageConfig):

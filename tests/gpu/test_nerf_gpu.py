@@ -10,8 +10,8 @@ from torch import nn
 from inpaint3d_core.metrics import psnr
 from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
 from inpaint3d_core.nerf.field import RadianceField
-from inpaint3d_core.nerf.model import build_sampler, load_trained
 from inpaint3d_core.nerf.renderer import render_rays
+from inpaint3d_core.nerf.trained import build_sampler, load_trained
 from inpaint3d_core.scene import load_posed_views
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_store

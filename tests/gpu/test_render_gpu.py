@@ -10,7 +10,7 @@ from inpaint3d_core.config_types import StageConfig
 from inpaint3d_core.media import decode_mp4
 from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
 from inpaint3d_core.nerf.field import RadianceField
-from inpaint3d_core.nerf.model import field_to_bytes
+from inpaint3d_core.nerf.trained import field_to_bytes
 from inpaint3d_core.scene import FIELD_KEY, WARMUP_FIELD_KEY, read_videos, read_view_render
 from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import write_bytes

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from inpaint3d_core.errors import InputError
-from inpaint3d_core.nerf.model import load_trained
+from inpaint3d_core.nerf.trained import load_trained
 from inpaint3d_core.scene import load_posed_views
 from inpaint3d_core.store import read_views
 from stages import inpaint as stage

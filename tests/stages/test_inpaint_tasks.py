@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from inpaint3d_core.nerf.model import load_trained
+from inpaint3d_core.nerf.trained import load_trained
 from inpaint3d_core.scene import load_masks, load_posed_views, read_view_render, read_virtual_views, rendered_indices
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import write_store

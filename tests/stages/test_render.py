@@ -63,7 +63,7 @@ def test_render_loads_a_stored_radiance_field_through_load_trained(synthetic_sto
     from inpaint3d_core.config_types import StageConfig
     from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
     from inpaint3d_core.nerf.field import RadianceField
-    from inpaint3d_core.nerf.model import field_to_bytes
+    from inpaint3d_core.nerf.trained import field_to_bytes
     from inpaint3d_core.scene import FIELD_KEY
     from inpaint3d_core.stage import StageSpec, run_stage
     from inpaint3d_core.store import write_bytes

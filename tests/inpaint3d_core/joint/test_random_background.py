@@ -12,7 +12,7 @@ import torch
 
 from inpaint3d_core.joint.rays import TrainingViews
 from inpaint3d_core.joint.trainer import JointTrainer
-from inpaint3d_core.nerf.model import TrainedRadianceField
+from inpaint3d_core.nerf.trained import TrainedRadianceField
 
 SIZE = 24
 PLANE_Z = 0.6

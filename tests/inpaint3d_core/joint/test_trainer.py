@@ -5,7 +5,7 @@ import zarr
 
 from inpaint3d_core.joint.checkpoint import CheckpointStore
 from inpaint3d_core.joint.trainer import JointTrainer, TrainingDivergedError
-from inpaint3d_core.nerf.model import TrainedRadianceField
+from inpaint3d_core.nerf.trained import TrainedRadianceField
 
 
 def _trainer(tiny_views, config, prior=None, checkpoints=None, after_step=None):

@@ -4,9 +4,9 @@ from torch import nn
 
 from inpaint3d_core.cameras import intrinsics, look_at
 from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
-from inpaint3d_core.nerf.model import TrainedRadianceField
 from inpaint3d_core.nerf.renderer import render_rays
 from inpaint3d_core.nerf.sampler_cpu import StratifiedResampler
+from inpaint3d_core.nerf.trained import TrainedRadianceField
 
 
 class OpaqueSphere(nn.Module):

@@ -7,7 +7,7 @@ from inpaint3d_core.cameras import intrinsics, look_at
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
 from inpaint3d_core.nerf.field import RadianceField
-from inpaint3d_core.nerf.model import TrainedRadianceField, field_to_bytes, load_trained
+from inpaint3d_core.nerf.trained import TrainedRadianceField, field_to_bytes, load_trained
 from inpaint3d_core.scene import FIELD_KEY
 from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import SceneStore, write_bytes

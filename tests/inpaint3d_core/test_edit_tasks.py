@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from inpaint3d_core.edit_tasks import apply_task, check_inpaint_task, needs_object_masks
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.task_metrics import kept_region_psnr, masked_psnr, opacity_coverage, region_consistency
-from inpaint3d_core.tasks import apply_task, check_inpaint_task, needs_object_masks
 
 
 def test_every_task_sets_the_inpaint_task_and_keeps_other_values():
