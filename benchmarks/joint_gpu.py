@@ -7,7 +7,7 @@ Prints three tables:
    InternalPrior (full preset, untrained: speed does not depend on the weights).
 2. One SDS step inside the joint loop (crop render + prior + backward into the NeRF) against the
    floor measured in the same run: the bare SD-2 network calls of an SDS step at 512 px
-   (`inpaint3d_core.priors.sds_timing.floor_sds_step`), and the prior's own `sds_loss` step.
+   (`benchmarks/sds_timing.py: floor_sds_step`), and the prior's own `sds_loss` step.
 3. Synthetic object removal (the `full` synthetic preset, 256x192, 40 views): masked PSNR against
    the object-free ground truth for joint (InternalPrior), joint without the depth terms, and
    reconstruction only (masked rays dropped), plus PSNR on the known pixels as a sanity check.
@@ -34,6 +34,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from sd_models import build_random_sd2_inpaint, prior_without_text_encoder  # noqa: E402
+from sds_timing import floor_sds_step, median_ms, prior_sds_step  # noqa: E402
 
 from inpaint3d_core.joint.config import preset  # noqa: E402
 from inpaint3d_core.joint.trainer import JointTrainer  # noqa: E402
@@ -42,8 +44,6 @@ from inpaint3d_core.nerf.trained import TrainedRadianceField  # noqa: E402
 from inpaint3d_core.priors.config import PriorConfig  # noqa: E402
 from inpaint3d_core.priors.factory import build_prior  # noqa: E402
 from inpaint3d_core.priors.internal import InternalPrior, InternalPriorConfig, build_unet  # noqa: E402
-from inpaint3d_core.priors.sds_timing import floor_sds_step, median_ms, prior_sds_step  # noqa: E402
-from inpaint3d_core.priors.stable_diffusion import build_random_sd2_inpaint, prior_without_text_encoder  # noqa: E402
 from inpaint3d_core.store import SceneStore  # noqa: E402
 from inpaint3d_core.synthetic import SyntheticConfig, generate_scene, write_store  # noqa: E402
 from stages.inpaint import load_training_views  # noqa: E402

@@ -26,13 +26,10 @@ if str(REPO) not in sys.path:
 import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from sd_models import build_random_sd2_inpaint, prior_without_text_encoder  # noqa: E402
+from sds_timing import floor_sds_step, median_ms, prior_sds_step  # noqa: E402
 
 from inpaint3d_core.priors.internal import InternalPrior, InternalPriorConfig, build_unet  # noqa: E402
-from inpaint3d_core.priors.sds_timing import floor_sds_step, median_ms, prior_sds_step  # noqa: E402
-from inpaint3d_core.priors.stable_diffusion import (  # noqa: E402
-    build_random_sd2_inpaint,
-    prior_without_text_encoder,
-)
 
 
 def main(argv: list[str] | None = None) -> None:

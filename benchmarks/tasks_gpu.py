@@ -40,11 +40,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from sd_models import build_tiny_sd_inpaint_pipeline  # noqa: E402
 
 from inpaint3d_core.edit_tasks import TASKS  # noqa: E402
 from inpaint3d_core.media import encode_png, overlay_mask, side_by_side, to_uint8  # noqa: E402
 from inpaint3d_core.nerf.trained import load_trained  # noqa: E402
-from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline  # noqa: E402
 from inpaint3d_core.scene import load_masks, load_posed_views, read_virtual_views  # noqa: E402
 from inpaint3d_core.store import SceneStore  # noqa: E402
 from inpaint3d_core.synthetic import ExactRenderer, SyntheticConfig, generate_scene, write_store  # noqa: E402

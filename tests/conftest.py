@@ -1,7 +1,9 @@
-"""Shared test setup: GPU tests skip cleanly on CPU; real data is read from ../shared/data."""
+"""Shared test setup: GPU tests skip cleanly on CPU; real data is read from ../shared/data; benchmarks/
+modules are importable."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,10 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+# Random-weight model builders and the SDS timing live in benchmarks/ (benchmark scripts use them
+# too); tests import them as top-level modules (`from sd_models import ...`).
+if str(REPO / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def pytest_collection_modifyitems(config, items):

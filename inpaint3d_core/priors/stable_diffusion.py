@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+from diffusers import StableDiffusionInpaintPipeline
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import SDSOutput
@@ -227,90 +227,3 @@ class StableDiffusionInpaintPrior:
         ).images
         filled = F.interpolate(filled.float().to(image.device), size=size, mode="bilinear", antialias=True)
         return torch.where(hole > 0.5, filled.clamp(0, 1).to(image), image)
-
-
-def sd_ddim_scheduler() -> DDIMScheduler:
-    """The DDIM noise schedule of Stable Diffusion 1.x/2.x checkpoints (what randomly built
-    pipelines must share with real ones, so SDS timesteps and weights mean the same)."""
-    return DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
-
-
-def build_random_sd2_inpaint(
-    device: str | torch.device = "cuda", dtype: torch.dtype = torch.float16, seed: int = 0
-) -> StableDiffusionInpaintPipeline:
-    """The full-size SD-2-inpainting architecture (UNet 865M params, 9 in-channels; VAE) with random
-    weights and no text encoder, built from configs on `device` (no download).
-
-    Why: the SDS step time of the real prior code path can be measured against this floor on any
-    GPU without the checkpoint; speed does not depend on the weights' values.
-    """
-    torch.manual_seed(seed)
-    # Parameters are created directly on `device` in `dtype` (the default dtype is set for the
-    # construction only): no 3.5 GB float32 copy on the host, and no `.to(dtype)` cast, which
-    # diffusers warns about for models meant to be loaded with `torch_dtype`.
-    default_dtype = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(device):
-            unet = UNet2DConditionModel(
-                sample_size=64,
-                in_channels=9,
-                out_channels=4,
-                block_out_channels=(320, 640, 1280, 1280),
-                layers_per_block=2,
-                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
-                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
-                attention_head_dim=(5, 10, 20, 20),
-                cross_attention_dim=1024,
-                use_linear_projection=True,
-                flip_sin_to_cos=True,
-                freq_shift=0,
-                act_fn="silu",
-                norm_num_groups=32,
-            )
-            vae = AutoencoderKL(
-                in_channels=3,
-                out_channels=3,
-                block_out_channels=(128, 256, 512, 512),
-                down_block_types=("DownEncoderBlock2D",) * 4,
-                up_block_types=("UpDecoderBlock2D",) * 4,
-                layers_per_block=2,
-                latent_channels=4,
-                sample_size=512,
-                scaling_factor=0.18215,
-            )
-    finally:
-        torch.set_default_dtype(default_dtype)
-    scheduler = sd_ddim_scheduler()
-    pipeline = StableDiffusionInpaintPipeline(
-        vae=vae,
-        text_encoder=None,
-        tokenizer=None,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    return pipeline
-
-
-def prior_without_text_encoder(
-    pipeline: StableDiffusionInpaintPipeline, seed: int = 0, **kwargs
-) -> StableDiffusionInpaintPrior:
-    """Wrap a pipeline that has no text encoder (e.g. `build_random_sd2_inpaint`) as the real prior
-    class, with random (1, 77, cross_attention_dim) embeddings for the prompt and the negative
-    prompt, so guidance runs its two distinct UNet branches as it does with real prompts."""
-    generator = torch.Generator().manual_seed(seed)
-    dim = pipeline.unet.config.cross_attention_dim
-    cond, uncond = torch.randn(2, 1, 77, dim, generator=generator)
-    return StableDiffusionInpaintPrior.from_pipeline(
-        pipeline, prompt_embeds=cond, negative_prompt_embeds=uncond, seed=seed, **kwargs
-    )

@@ -6,15 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sd_models import build_random_sd2_inpaint, build_tiny_sd_inpaint_pipeline, prior_without_text_encoder
+from sds_timing import floor_sds_step, median_ms, prior_sds_step
 
 from inpaint3d_core.priors.internal import InternalPriorConfig, train_internal_prior
-from inpaint3d_core.priors.sds_timing import floor_sds_step, median_ms, prior_sds_step
-from inpaint3d_core.priors.stable_diffusion import (
-    StableDiffusionInpaintPrior,
-    build_random_sd2_inpaint,
-    prior_without_text_encoder,
-)
-from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
+from inpaint3d_core.priors.stable_diffusion import StableDiffusionInpaintPrior
 
 pytestmark = pytest.mark.gpu
 CUDA = torch.device("cuda")

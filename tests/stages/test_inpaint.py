@@ -72,7 +72,7 @@ def test_per_view_baseline_fills_with_the_prior(synthetic_store):
 
 
 def test_joint_step_with_a_tiny_stable_diffusion_checkpoint(synthetic_store, tmp_path):
-    from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
+    from sd_models import build_tiny_sd_inpaint_pipeline
 
     folder = build_tiny_sd_inpaint_pipeline(tmp_path / "tiny-sd")
     prior = {"kind": "stable_diffusion", "model": str(folder), "prompt": "a wooden floor"}

@@ -111,7 +111,7 @@ def test_completion_regenerates_the_region_and_keeps_the_rest_of_the_object(tmp_
 
 
 def test_replacement_runs_the_prompt_through_a_tiny_text_conditioned_pipeline(synthetic_store, tmp_path):
-    from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
+    from sd_models import build_tiny_sd_inpaint_pipeline
 
     folder = build_tiny_sd_inpaint_pipeline(tmp_path / "tiny-sd")
     toy = ["--steps-scale", "0.01", "--rays-per-batch", "64", "--device", "cpu"]

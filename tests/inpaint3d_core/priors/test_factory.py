@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sd_models import build_tiny_sd_inpaint_pipeline
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.config import PriorConfig, SDSConfig
 from inpaint3d_core.priors.factory import build_prior, internal_prior_config
 from inpaint3d_core.priors.internal import InternalPrior
 from inpaint3d_core.priors.stable_diffusion import StableDiffusionInpaintPrior
-from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
 
 
 def _views() -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 from diffusers import StableDiffusionInpaintPipeline
+from sd_models import (
+    TINY_RESOLUTION,
+    build_random_sd2_inpaint,
+    build_tiny_sd_inpaint_pipeline,
+    prior_without_text_encoder,
+)
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.base import InpaintingPrior
 from inpaint3d_core.priors.config import SDSConfig
-from inpaint3d_core.priors.stable_diffusion import (
-    StableDiffusionInpaintPrior,
-    build_random_sd2_inpaint,
-    prior_without_text_encoder,
-    resolve_model_source,
-)
-from inpaint3d_core.priors.tiny_models import TINY_RESOLUTION, build_tiny_sd_inpaint_pipeline
+from inpaint3d_core.priors.stable_diffusion import StableDiffusionInpaintPrior, resolve_model_source
 
 
 @pytest.fixture(scope="module")

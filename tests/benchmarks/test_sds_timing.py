@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import torch
 from diffusers import StableDiffusionInpaintPipeline
-
-from inpaint3d_core.priors.sds_timing import floor_sds_step, median_ms, prior_sds_step
-from inpaint3d_core.priors.stable_diffusion import prior_without_text_encoder
-from inpaint3d_core.priors.tiny_models import build_tiny_sd_inpaint_pipeline
+from sd_models import build_tiny_sd_inpaint_pipeline, prior_without_text_encoder
+from sds_timing import floor_sds_step, median_ms, prior_sds_step
 
 
 def test_floor_and_prior_steps_run_and_are_timed(tmp_path):
