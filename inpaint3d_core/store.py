@@ -4,7 +4,7 @@ Why this shape: stages must be resumable, cacheable and independently runnable (
 Prefect) on any machine, so every artifact lives in one addressable place (a path or an fsspec
 URL) with enough metadata to decide whether it is still valid.
 
-Contract (see DESIGN.md "Contracts"):
+Contract (the README's "The pipeline" says what it gives a user):
 - A stage writes into a temporary group `_tmp_<stage>_<id>`; only when its compute finishes is
   the record (attributes under the key ``inpaint3d``) written with ``complete: true`` and the
   group moved to `<stage>`. Readers only accept groups whose record says complete, so a

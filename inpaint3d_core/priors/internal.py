@@ -4,9 +4,11 @@ Why: it lets the whole method run offline with no downloaded weights. The model 
 `UNet2DModel`) takes 7 channels, the noisy RGB crop, the hole mask and the RGB crop with the hole
 blanked, and predicts the noise (epsilon, cosine schedule). It is trained on random crops of the
 capture's unmasked pixels with random holes and the capture's own hole shapes
-(`training_masks`), so it paints with the scene's own materials; a probe found it learns
-texture, not structure (shared/notes/internal-prior-probe.md), which the joint method's depth
-supervision and multi-view SDS have to supply.
+(`training_masks`), so it paints with the scene's own materials. It learns texture, not
+structure: in a feasibility probe (a 25 M-parameter model trained for ~2000 steps on one real
+capture) every fill was made of the scene's materials, but no surface's edges continued into the
+hole and big holes drew the capture's most frequent texture; structure has to come from the joint
+method's depth supervision and multi-view SDS.
 
 Design choices:
 - The training loss covers the hole only: outside it the noise is determined by the given

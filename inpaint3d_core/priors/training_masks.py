@@ -2,8 +2,9 @@
 
 Why both: random rectangles/ellipses/blobs teach the model to fill holes of any shape, while the
 capture's own masks, cropped the way SDS crops them (`hole_crop` with the same context), teach
-it the hole-to-context ratio and outline it will actually meet (the probe in
-shared/notes/internal-prior-probe.md found the context size matters).
+it the hole-to-context ratio and outline it will actually meet (in a feasibility probe on a real
+capture, training on its own mask shapes with a wider context gave one smooth texture per hole,
+where random shapes with a thin ring of context gave patchy fills).
 """
 
 from __future__ import annotations
