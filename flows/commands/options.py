@@ -15,7 +15,7 @@ import inspect
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import typer
 import yaml
@@ -24,8 +24,6 @@ from pydantic.fields import FieldInfo
 
 from flows.job import merge_sections
 from inpaint3d_core.errors import InputError
-
-ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 # Stage names `--set` may name (not read from stages.pipeline, which pulls in torch).
 _STAGE_NAMES = ("ingest", "poses", "masks", "inpaint", "render", "evaluate")
