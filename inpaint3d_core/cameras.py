@@ -168,6 +168,23 @@ def image_pixel_grid(width: int, height: int, device=None) -> torch.Tensor:
     return torch.stack([xs.reshape(-1) + 0.5, ys.reshape(-1) + 0.5], dim=-1)
 
 
+@dataclass
+class VirtualCameras:
+    """Scene expansion's virtual cameras (`joint.expansion` makes them, the store keeps them): K
+    (V,3,3), c2w (V,4,4) OpenCV, sizes (V,), the input view each one borrows its appearance code
+    from, and its kind ('wider' or 'extend')."""
+
+    K: np.ndarray
+    c2w: np.ndarray
+    width: np.ndarray
+    height: np.ndarray
+    source: np.ndarray
+    kind: list[str]
+
+    def __len__(self) -> int:
+        return len(self.K)
+
+
 @dataclass(frozen=True)
 class Normalization:
     """Similarity transform from the capture's world to the normalised scene: x_n = scale * (x - center).

@@ -47,14 +47,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import zarr
 
-from inpaint3d_core.cameras import Cameras, Normalization
+from inpaint3d_core.cameras import Cameras, Normalization, VirtualCameras
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.masks import morphology
 from inpaint3d_core.masks.contact_sheet import contact_sheet
 from inpaint3d_core.store import SceneStore, read_bytes, read_view, read_views, view_key, write_bytes, write_views
 
 if TYPE_CHECKING:
-    from inpaint3d_core.joint.expansion import VirtualCameras, VirtualViews
+    from inpaint3d_core.joint.expansion import VirtualViews
 
 INGEST, POSES, MASKS, INPAINT, RENDER, EVALUATE = "ingest", "poses", "masks", "inpaint", "render", "evaluate"
 CAPTURE_FILES = "capture_files"
@@ -262,8 +262,6 @@ def has_virtual_views(store: SceneStore) -> bool:
 
 def read_virtual_views(store: SceneStore) -> tuple[VirtualCameras, list[np.ndarray], list[np.ndarray]]:
     """The expansion's virtual cameras (source = store view index), unobserved masks and warm-up renders."""
-    from inpaint3d_core.joint.expansion import VirtualCameras  # torch: only where expansion is read
-
     if not has_virtual_views(store):
         raise InputError(f"{store.url}: the inpaint result has no virtual views; run inpaint with --task expansion")
     group = store.read(INPAINT)[EXPANSION]

@@ -1,7 +1,7 @@
-"""The package's layers, read from the source (every import statement, function-level ones too):
-the library imports neither the stages nor the flows, the stages do not import the flows, and
-the library's modules and subpackages import each other without cycles (`sds` <-> `priors` and
-`priors` <-> `baselines` were two)."""
+"""The package's layers, read from the source (every import statement, function-level ones too;
+`if TYPE_CHECKING:` blocks, which never run, aside): the library imports neither the stages nor
+the flows, the stages do not import the flows, and the library's modules and subpackages import
+each other without cycles (`sds` <-> `priors` and `priors` <-> `baselines` were two)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,17 @@ def _imports() -> dict[str, set[str]]:
     for package in PACKAGES:
         for path in sorted((REPO / package).rglob("*.py")):
             module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+            tree = ast.parse(path.read_text(), filename=str(path))
+            typing_only = {
+                id(inner)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+                for inner in ast.walk(node)
+            }
             names = set()
-            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            for node in ast.walk(tree):
+                if id(node) in typing_only:
+                    continue
                 if isinstance(node, ast.Import):
                     names.update(alias.name for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

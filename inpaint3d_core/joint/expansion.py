@@ -30,28 +30,13 @@ import torch
 from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
+from inpaint3d_core.cameras import VirtualCameras
 from inpaint3d_core.joint.config import ExpansionConfig
 from inpaint3d_core.joint.depth import fill_hole_depth
 from inpaint3d_core.joint.rays import RayBank, TrainingViews
 
 # render(K, c2w, width, height, appearance view) -> rgb (H, W, 3) float [0, 1], z-depth (H, W), acc (H, W)
 CameraRenderer = Callable[[np.ndarray, np.ndarray, int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-
-@dataclass
-class VirtualCameras:
-    """K (V,3,3), c2w (V,4,4) OpenCV, sizes (V,), the input view each one borrows its appearance
-    code from, and its kind ('wider' or 'extend')."""
-
-    K: np.ndarray
-    c2w: np.ndarray
-    width: np.ndarray
-    height: np.ndarray
-    source: np.ndarray
-    kind: list[str]
-
-    def __len__(self) -> int:
-        return len(self.K)
 
 
 def wider_cameras(K: np.ndarray, c2w: np.ndarray, widths, heights, factor: float, count: int) -> VirtualCameras:
