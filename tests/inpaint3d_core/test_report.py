@@ -137,19 +137,44 @@ def test_metrics_rows_order_and_missing_parts():
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 
 
+def _screenshot(page, tmp_path, fragment: str, size: tuple[int, int] = (1200, 900)) -> np.ndarray:
+    shot = tmp_path / f"shot-{fragment or 'all'}.png"
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--window-size={size[0]},{size[1]}", f"--screenshot={shot}",
+         f"file://{page}{'#only=' + fragment if fragment else ''}"],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    return iio.imread(shot)[..., :3]
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
 def test_report_renders_in_headless_chromium(tmp_path):
     """The page lays out in a real browser: the before/after section fills the screenshot."""
     page = tmp_path / "report.html"
     page.write_text(render_html(_content(_view(96, 72))))
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,900",
-         f"--screenshot={shot}", f"file://{page}#only=before-after"],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    image = iio.imread(shot)[..., :3]
+    image = _screenshot(page, tmp_path, "before-after")
     assert image.shape[:2] == (900, 1200)
     # the upscaled 96x72 photo covers a large part of the window (not a thumbnail in a corner)
     non_white = (image < 235).any(axis=-1)
     assert non_white.mean() > 0.2
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine")
+def test_each_section_alone_shows_its_own_content_in_chromium(tmp_path):
+    """`#only=<id>` (the link and screenshot form) shows that section and hides the rest, laid out
+    within a narrow (720 px) window."""
+    page = tmp_path / "report.html"
+    page.write_text(render_html(_content(_view(96, 72))))
+    for size in ((720, 900),):
+        # `#only=none` matches no section: the page title alone, the ink every shot has
+        title_only = (_screenshot(page, tmp_path, "none", size) < 235).any(axis=-1).mean()
+        shots = {sid: _screenshot(page, tmp_path, sid, size) for sid in SECTIONS}
+        for sid, image in shots.items():
+            ink = (image < 235).any(axis=-1)
+            assert ink.mean() > 1.5 * title_only, f"section {sid} shows (next to) nothing at {size}"
+            # the content is laid out within the window, not cut off at its right edge
+            assert not ink[:, -2:].any(), f"section {sid} runs past the window's right edge at {size}"
+        # each alone differs from the others (one section shown, not the whole page each time)
+        blobs = [image.tobytes() for image in shots.values()]
+        assert len(set(blobs)) == len(blobs)
