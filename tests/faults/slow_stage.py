@@ -16,7 +16,8 @@ from inpaint3d_core.store import SceneStore
 
 class Config(StageConfig):
     capture: str = Field(description="Capture folder; `started` is written into it when the stage begins.")
-    seconds: float = Field(120.0, description="How long the stage works.")
+    # longer than any start-up of the other run the test waits for (the tests signal or kill it long before)
+    seconds: float = Field(1800.0, description="How long the stage works.")
 
 
 def _compute(ctx, config: Config) -> dict:
