@@ -41,7 +41,15 @@ def _start_run(capture: Path, store: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a test runner started in the background by a non-interactive shell (`nohup make test &`)
+        # inherits SIGINT as ignored, and Python then installs no KeyboardInterrupt handler: give the
+        # run the default disposition a user's terminal gives it
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _children(pid: int) -> list[int]:
