@@ -40,8 +40,8 @@ from rich.table import Table  # noqa: E402
 
 from flows.commands.options import parse_overrides  # noqa: E402
 from flows.job import build_job, merge_job_values  # noqa: E402
+from inpaint3d_core.scene import read_metrics  # noqa: E402
 from inpaint3d_core.store import SceneStore  # noqa: E402
-from stages.evaluate import read_metrics  # noqa: E402
 from stages.pipeline import PIPELINE  # noqa: E402
 
 

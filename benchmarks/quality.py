@@ -202,8 +202,8 @@ def prepare_seed(out: Path, preset: str, seed: int, overrides: list[str]) -> dic
 
 def run_method(out: Path, preset: str, seed_info: dict, method: str, overrides: list[str]) -> dict:
     """One method on one seed from the base store; its record is also written to OUT/seed{S}/{method}.json."""
+    from inpaint3d_core.scene import read_metrics
     from inpaint3d_core.store import SceneStore
-    from stages.evaluate import read_metrics
 
     seed = seed_info["seed"]
     folder = out / f"seed{seed}"

@@ -34,11 +34,10 @@ from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 from prefect.states import State
 
+from flows.batch_options import BATCH_DEFAULTS
 from flows.job import JOB_FILE_NAMES, load_job_file, merge_job_values
 from flows.pipeline_flow import artifact_slug, inpaint_capture
 from inpaint3d_core.errors import InputError
-
-DEFAULT_CAPTURE_DEPLOYMENT = "inpaint3d-capture/capture"
 
 
 @dataclass(frozen=True)
@@ -168,11 +167,11 @@ def inpaint_batch(
     outbox: str,
     job: dict[str, Any] | None = None,
     pipeline: list[str] | None = None,
-    dispatch: Literal["inline", "deployment"] = "inline",
-    deployment: str = DEFAULT_CAPTURE_DEPLOYMENT,
+    dispatch: Literal["inline", "deployment"] = BATCH_DEFAULTS.dispatch,
+    deployment: str = BATCH_DEFAULTS.deployment,
     staging_dir: str | None = None,
-    retries: int = 2,
-    retry_delay_s: float = 10.0,
+    retries: int = BATCH_DEFAULTS.retries,
+    retry_delay_s: float = BATCH_DEFAULTS.retry_delay_s,
 ) -> dict[str, Any]:
     """Process every capture in `inbox` that is not done yet; stores and bookkeeping go to `outbox`.
 

@@ -80,7 +80,7 @@ def local_capture(capture: str, staging_dir: str | None) -> str:
 @task(name="export-outputs", task_run_name="export-outputs")
 def export_outputs(store_url: str, export_dir: str) -> dict[str, str]:
     """Write the key outputs (videos, report with metrics, point cloud, cameras) under `export_dir`."""
-    from flows.commands.export_cmd import EXPORTERS
+    from inpaint3d_core.io.export import EXPORTERS
 
     store = SceneStore(store_url)
     exporters = {str(fmt): exporter for fmt, exporter in EXPORTERS.items()}

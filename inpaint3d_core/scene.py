@@ -32,7 +32,8 @@ inpaint/              (written by `stages.inpaint`, layout in its module doc)
 render/               (written by `stages.render`, layout in its module doc)
   views/, virtual_views/, warmup_views/ {rgb,depth,acc}/<i> (`write_render`, `read_renders`),
   videos/<name>.mp4 (`read_videos`)
-evaluate/             (written by `stages.evaluate`)
+evaluate/             (written by `stages.evaluate` through `write_evaluation`)
+  report.html (bytes), plots/<name>.png (bytes); attrs: metrics
 """
 
 from __future__ import annotations
@@ -279,6 +280,7 @@ def read_virtual_views(store: SceneStore) -> tuple[VirtualCameras, list[np.ndarr
 
 # ---------------------------------------------------------------------- the render group
 VIEWS, VIRTUAL_VIEWS, WARMUP_VIEWS = "views", "virtual_views", "warmup_views"
+FRAMES = "frames"  # the camera path's frames, kept when the render config says keep_frames
 
 
 def write_render(group: zarr.Group, index: int, render: dict[str, np.ndarray]) -> None:
@@ -318,6 +320,14 @@ def read_videos(store: SceneStore) -> dict[str, bytes]:
 
 def rendered_indices(store: SceneStore) -> list[int]:
     return [int(i) for i in store.read(RENDER)[VIEWS].attrs["views"]]
+
+
+def read_path_frames(store: SceneStore, kind: str) -> list[np.ndarray] | None:
+    """The kept camera-path frames of `kind` ("rgb" or "depth", uint8); None when none were kept."""
+    group = store.read(RENDER)
+    if FRAMES not in set(group.group_keys()):
+        return None
+    return read_views(group[FRAMES], kind)
 
 
 def read_view_render(store: SceneStore, index: int) -> dict[str, np.ndarray]:
@@ -368,3 +378,29 @@ def capture_copy(store: SceneStore) -> Iterator[CaptureCopy]:
             yield copy
         except InputError as exc:
             raise InputError(copy.name(exc)) from exc
+
+
+# ---------------------------------------------------------------------- evaluate
+METRICS_ATTR, REPORT_HTML, PLOTS = "metrics", "report.html", "plots"  # attrs key, bytes key, group
+
+
+def write_evaluation(group: zarr.Group, metrics: dict, plots: dict[str, bytes], report_html: str) -> None:
+    """The evaluate stage's result: metrics (attrs), plots/<name>.png and the report page."""
+    group.attrs[METRICS_ATTR] = metrics
+    plot_group = group.require_group(PLOTS)
+    for name, png in plots.items():
+        write_bytes(plot_group, f"{name}.png", png)
+    write_bytes(group, REPORT_HTML, report_html.encode("utf-8"))
+
+
+def read_metrics(store: SceneStore) -> dict:
+    return dict(store.read(EVALUATE).attrs[METRICS_ATTR])
+
+
+def read_report(store: SceneStore) -> bytes:
+    return read_bytes(store.read(EVALUATE), REPORT_HTML)
+
+
+def read_plots(store: SceneStore) -> dict[str, bytes]:
+    plots = store.read(EVALUATE)[PLOTS]
+    return {name: read_bytes(plots, name) for name in plots.array_keys()}

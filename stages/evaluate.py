@@ -12,7 +12,8 @@ view saw (`gt_unseen`), the scores are also split into the seen and the unseen p
 unseen part is what had to be generated. Consistency uses every rendered view whose dilated mask is
 non-empty (the region the inpaint stage generated).
 
-Layout of the `evaluate` group: attrs `metrics` = {per_view, mean, consistency, lpips, scored_views,
+Layout of the `evaluate` group (`scene.write_evaluation`, read back with `scene.read_metrics`,
+`read_report`, `read_plots`): attrs `metrics` = {per_view, mean, consistency, lpips, scored_views,
 method}; report.html (bytes); plots/<name>.png (bytes).
 """
 
@@ -43,16 +44,16 @@ from inpaint3d_core.scene import (
     read_view_arrays,
     read_view_render,
     rendered_indices,
+    write_evaluation,
 )
 from inpaint3d_core.stage import StageContext, StageResult, StageSpec, run_stage
-from inpaint3d_core.store import SceneStore, read_bytes, write_bytes
+from inpaint3d_core.store import SceneStore
 from inpaint3d_core.task_report import task_report
 from stages.configs.evaluate import Config
 
 # code_version 2: seen/unseen scores where ingest has gt_unseen; 3: task numbers from the render stage's renders
 # (no field loaded)
 SPEC = StageSpec(name=EVALUATE, schema_version=1, code_version=3, upstream=(INGEST, POSES, MASKS, INPAINT, RENDER))
-REPORT_KEY = "report.html"
 
 
 def _scored_indices(views: PosedViews, rendered: list[int], mode: str) -> tuple[list[int], str]:
@@ -229,7 +230,6 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         "notes": notes,
         "task": task,
     }
-    ctx.group.attrs["metrics"] = metrics
 
     plots = {}
     losses_png = plot_losses(read_losses(store))
@@ -239,9 +239,6 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         png = plot_per_view(per_view, metric)
         if png is not None:
             plots[f"{metric}_per_view"] = png
-    plot_group = ctx.group.require_group("plots")
-    for name, png in plots.items():
-        write_bytes(plot_group, f"{name}.png", png)
 
     shown = [i for i in (scored or rendered) if dilated[i].any()] or (scored or rendered)
     sds_regions = read_view_arrays(store, SDS_REGIONS)
@@ -259,7 +256,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
         videos=read_videos(store),
         plots=plots,
     )
-    write_bytes(ctx.group, REPORT_KEY, render_html(content).encode("utf-8"))
+    write_evaluation(ctx.group, metrics, plots, render_html(content))
     return headline(metrics)
 
 
@@ -333,17 +330,3 @@ def _task_value(value) -> str:
 
 def run(store: SceneStore, config: Config, force: bool = False) -> StageResult:
     return run_stage(store, SPEC, config, lambda ctx: _compute(ctx, config), force)
-
-
-# ---------------------------------------------------------------------- reading the result
-def read_metrics(store: SceneStore) -> dict:
-    return dict(store.read(SPEC.name).attrs["metrics"])
-
-
-def read_report(store: SceneStore) -> bytes:
-    return read_bytes(store.read(SPEC.name), REPORT_KEY)
-
-
-def read_plots(store: SceneStore) -> dict[str, bytes]:
-    plots = store.read(SPEC.name)["plots"]
-    return {name: read_bytes(plots, name) for name in plots.array_keys()}

@@ -34,6 +34,7 @@ from inpaint3d_core.camera_path import CameraPath, make_path, nearest_neighbour_
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.media import colorize_depth, depth_limits, encode_mp4, overlay_mask, side_by_side, to_uint8
 from inpaint3d_core.scene import (
+    FRAMES,
     INGEST,
     INPAINT,
     MASKS,
@@ -198,7 +199,7 @@ def _compute(ctx: StageContext, config: Config) -> dict:
     ctx.group.attrs["videos"] = {name: f"videos/{name}.mp4" for name in videos}
     ctx.group.attrs["compare"] = compare
     if config.keep_frames:
-        frame_group = ctx.group.require_group("frames")
+        frame_group = ctx.group.require_group(FRAMES)
         write_views(frame_group, "rgb", rgb_frames)
         write_views(frame_group, "depth", depth_frames)
     return {

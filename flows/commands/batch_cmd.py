@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 
+from flows.batch_options import BATCH_DEFAULTS, BatchOptions
 from flows.commands.options import parse_overrides
 from flows.settings import drop_empty_api_url, local_prefect_settings
 from inpaint3d_core.errors import InputError
@@ -26,6 +28,27 @@ def run_batch(inbox: str, outbox: str, job: dict[str, Any] | None = None, **opti
         return inpaint_batch(inbox=inbox, outbox=outbox, job=job, **options)
 
 
+_FLAGS = {
+    "dispatch": "--dispatch",
+    "deployment": "--deployment",
+    "retries": "--retries",
+    "retry_delay_s": "--retry-delay",
+}
+
+
+def _help(field: str) -> str:
+    return BatchOptions.model_fields[field].description or ""
+
+
+def batch_options(**values: Any) -> BatchOptions:
+    """The batch settings given on the command line, checked; a bad one names its option (exit 2)."""
+    try:
+        return BatchOptions(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_FLAGS[str(e['loc'][0])]} {e['input']!r}: {e['msg']}" for e in exc.errors())
+        raise InputError(problems) from exc
+
+
 def batch(
     inbox: str = typer.Argument(..., help="Folder (or fsspec URL) with one capture folder per capture."),
     outbox: str = typer.Option(..., "--outbox", help="Where stores, done markers and error files go."),
@@ -36,14 +59,10 @@ def batch(
     overrides: list[str] = typer.Option(
         [], "--set", help="Any stage option STAGE.FIELD=VALUE for every capture (repeatable)."
     ),
-    dispatch: str = typer.Option(
-        "inline", "--dispatch", help="inline (one after the other here) or deployment (through --deployment)."
-    ),
-    deployment: str = typer.Option(
-        "inpaint3d-capture/capture", "--deployment", help="Single-capture deployment used with --dispatch deployment."
-    ),
-    retries: int = typer.Option(2, "--retries", help="Retries of a failed stage within one capture."),
-    retry_delay: float = typer.Option(10.0, "--retry-delay", help="Seconds before a retry."),
+    dispatch: str = typer.Option(BATCH_DEFAULTS.dispatch, "--dispatch", help=_help("dispatch")),
+    deployment: str = typer.Option(BATCH_DEFAULTS.deployment, "--deployment", help=_help("deployment")),
+    retries: int = typer.Option(BATCH_DEFAULTS.retries, "--retries", help=_help("retries")),
+    retry_delay: float = typer.Option(BATCH_DEFAULTS.retry_delay_s, "--retry-delay", help=_help("retry_delay_s")),
     pipeline: list[str] = typer.Option(
         [], "--pipeline", help="Advanced: stage modules to run, in order (default: the full pipeline)."
     ),
@@ -54,8 +73,7 @@ def batch(
     """
     from flows.job import load_job_file, merge_job_values
 
-    if dispatch not in ("inline", "deployment"):
-        raise InputError(f"--dispatch {dispatch!r}: choose inline or deployment")
+    settings = batch_options(dispatch=dispatch, deployment=deployment, retries=retries, retry_delay_s=retry_delay)
     defaults = merge_job_values(
         load_job_file(str(job)) if job else None, {"preset": preset}, parse_overrides(overrides)
     )
@@ -64,10 +82,7 @@ def batch(
         outbox,
         job=defaults or None,
         pipeline=pipeline or None,
-        dispatch=dispatch,
-        deployment=deployment,
-        retries=retries,
-        retry_delay_s=retry_delay,
+        **settings.model_dump(),
     )
     print_batch(result, outbox)
     if result["failed"]:

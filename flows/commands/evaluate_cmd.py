@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from flows.commands.inspect_cmd import open_existing_store
 from flows.commands.options import Option, OptionTable, stage_config, with_options
+from inpaint3d_core.io.export import export_report
 from stages.configs.evaluate import Config
-
-if TYPE_CHECKING:
-    from inpaint3d_core.store import SceneStore
-
 
 OPTIONS = OptionTable(
     "evaluate", Config, (Option("scored_views"), Option("neighbours"), Option("lpips"), Option("lpips_net"))
@@ -37,11 +33,12 @@ def evaluate(
 ) -> None:
     """Metrics against ground truth (full image, mask bounding box), multi-view consistency, report."""
     config = stage_config(OPTIONS, options["evaluate"], overrides)
+    from inpaint3d_core.scene import read_metrics
     from stages import evaluate as evaluate_stage
 
     scene = open_existing_store(store)
     evaluate_stage.run(scene, config, force=force)
-    metrics = evaluate_stage.read_metrics(scene)
+    metrics = read_metrics(scene)
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
     else:
@@ -71,18 +68,3 @@ def print_metrics(metrics: dict, title: str) -> None:
         )
     for note in metrics["notes"]:
         console.print(f"note: {note}", style="yellow")
-
-
-def export_report(store: SceneStore, out: Path) -> Path:
-    """`out/report.html` (self-contained), `out/metrics.json` and `out/plots/<name>.png`."""
-    from stages import evaluate as evaluate_stage
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.html").write_bytes(evaluate_stage.read_report(store))
-    (out / "metrics.json").write_text(json.dumps(evaluate_stage.read_metrics(store), indent=2))
-    plots = evaluate_stage.read_plots(store)
-    if plots:
-        (out / "plots").mkdir(exist_ok=True)
-        for name, png in plots.items():
-            (out / "plots" / name).write_bytes(png)
-    return out

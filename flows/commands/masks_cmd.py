@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 import yaml
@@ -17,10 +17,8 @@ import yaml
 from flows.commands.inspect_cmd import open_existing_store
 from flows.commands.options import Option, OptionTable, stage_config, with_options
 from inpaint3d_core.errors import InputError
+from inpaint3d_core.io.export import write_contact_sheet
 from stages.configs.masks import Config
-
-if TYPE_CHECKING:
-    from inpaint3d_core.store import SceneStore
 
 
 def _floats(text: str, count: int, option: str) -> tuple[float, ...]:
@@ -112,14 +110,6 @@ def contact_sheet_path(store_url: str) -> Path | None:
     return path.with_name(path.name.rstrip("/") + ".masks.png")
 
 
-def write_contact_sheet(store: SceneStore, out: Path) -> Path:
-    from inpaint3d_core.scene import read_contact_sheet
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(read_contact_sheet(store))
-    return out
-
-
 @with_options(OPTIONS)
 def masks(
     store: str = typer.Argument(..., help="Scene store path or fsspec URL (after `inpaint3d poses`)."),
@@ -153,19 +143,3 @@ def masks(
     sheet = contact_sheet_path(store)
     if sheet is not None:
         typer.echo(f"contact sheet: {write_contact_sheet(scene, sheet)}")
-
-
-def export_masks(store: SceneStore, out: Path) -> Path:
-    """One PNG (0/255) per view named by its source file stem, the dilated ones under `dilated/`,
-    and the contact sheet: for checking or editing the masks in another tool."""
-    import imageio.v3 as iio
-
-    from inpaint3d_core.scene import load_masks, read_view_infos
-
-    infos = read_view_infos(store)
-    (out / "dilated").mkdir(parents=True, exist_ok=True)
-    for key, masks in (("", load_masks(store, dilated=False)), ("dilated", load_masks(store, dilated=True))):
-        for info, mask in zip(infos, masks, strict=True):
-            iio.imwrite(out / key / f"{Path(info.source).stem}.png", (mask > 0).astype("uint8") * 255)
-    write_contact_sheet(store, out / "contact_sheet.png")
-    return out

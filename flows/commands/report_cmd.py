@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from flows.commands.evaluate_cmd import export_report
 from flows.commands.inspect_cmd import open_existing_store
 from inpaint3d_core.errors import InputError
+from inpaint3d_core.io.export import export_report
 
 if TYPE_CHECKING:
     from inpaint3d_core.report_compare import CompareEntry, CompareView
@@ -42,15 +42,14 @@ def store_labels(urls: list[str]) -> list[str]:
 def compare_entry(store: SceneStore, label: str, href: str) -> CompareEntry:
     """One run as the comparison page shows it (its inpaint settings, metrics, input-view renders)."""
     from inpaint3d_core.report_compare import CompareEntry, flatten
-    from inpaint3d_core.scene import inpaint_config, read_view_infos, read_view_render, rendered_indices
-    from stages import evaluate as evaluate_stage
+    from inpaint3d_core.scene import inpaint_config, read_metrics, read_view_infos, read_view_render, rendered_indices
 
     infos = read_view_infos(store)
     renders = {infos[i].name: read_view_render(store, i)["rgb"] for i in rendered_indices(store)}
     return CompareEntry(
         label=label,
         settings=flatten(inpaint_config(store)),
-        metrics=evaluate_stage.read_metrics(store),
+        metrics=read_metrics(store),
         renders=renders,
         report_href=href,
     )

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from flows.job import build_job
-from inpaint3d_core.scene import read_view_render
+from inpaint3d_core.scene import read_metrics, read_view_render
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic.spinnerf import spinnerf_config, write_spinnerf_capture
-from stages.evaluate import read_metrics
 from stages.pipeline import PIPELINE
 
 pytestmark = pytest.mark.gpu

@@ -11,7 +11,7 @@ from inpaint3d_core.media import decode_mp4
 from inpaint3d_core.nerf.config import FieldConfig, RenderSettings
 from inpaint3d_core.nerf.field import RadianceField
 from inpaint3d_core.nerf.trained import field_to_bytes
-from inpaint3d_core.scene import FIELD_KEY, WARMUP_FIELD_KEY, read_videos, read_view_render
+from inpaint3d_core.scene import FIELD_KEY, WARMUP_FIELD_KEY, read_metrics, read_videos, read_view_render
 from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import write_bytes
 from inpaint3d_core.synthetic import SyntheticConfig, generate_scene
@@ -43,5 +43,5 @@ def test_render_and_evaluate_on_cuda_with_occupancy_sampler(tmp_path, make_synth
     view = read_view_render(store, 0)
     assert np.isfinite(view["depth"]).all()
     evaluate.run(store, evaluate.Config())
-    metrics = evaluate.read_metrics(store)
+    metrics = read_metrics(store)
     assert len(metrics["per_view"]) == 12 and metrics["mean"]["full"]["psnr"] > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import zarr
 
-from inpaint3d_core.scene import PosedViews
+from inpaint3d_core.scene import PosedViews, read_metrics, read_plots, read_report
 from stages import evaluate, render
 
 
@@ -30,7 +30,7 @@ def test_removed_object_scores_better_than_kept_object(
     assert good["bbox_psnr"] > bad["bbox_psnr"] + 5
     assert good["full_psnr"] > bad["full_psnr"]
     assert 30 < good["full_psnr"] < 40  # 0.02 noise -> about 34 dB
-    metrics = evaluate.read_metrics(synthetic_store)
+    metrics = read_metrics(synthetic_store)
     assert metrics["scored_views"] == "all" and "unavailable" in metrics["lpips"]
     assert "lpips" not in metrics["mean"]["full"]  # never an invented number
     assert set(metrics["mean"]) == {"full", "bbox", "masked"}
@@ -40,13 +40,13 @@ def test_removed_object_scores_better_than_kept_object(
 def test_report_and_plots_are_stored(synthetic_store, synthetic_scene, stand_in_field, offline_torch_home):
     _render_with(synthetic_store, stand_in_field, noise=0.01)
     evaluate.run(synthetic_store, evaluate.Config(stills=2))
-    page = evaluate.read_report(synthetic_store).decode()
+    page = read_report(synthetic_store).decode()
     assert page.count("data:video/mp4;base64,") == 3 and page.count("<div class='view'>") == 2
     for section in ("summary", "before-after", "generated", "metrics", "per-view", "losses", "videos"):
         assert f"<section id='{section}'>" in page, section
     assert "LPIPS unavailable" in page and "ground truth" in page and "views scored against ground truth" in page
     assert page.count("<tr><td>view_") == len(synthetic_scene)  # the per-view table: every rendered view
-    assert {"psnr_per_view.png", "ssim_per_view.png"} <= set(evaluate.read_plots(synthetic_store))
+    assert {"psnr_per_view.png", "ssim_per_view.png"} <= set(read_plots(synthetic_store))
 
 
 def test_a_capture_without_ground_truth_says_so_once(synthetic_store, stand_in_field, offline_torch_home, monkeypatch):
@@ -54,9 +54,9 @@ def test_a_capture_without_ground_truth_says_so_once(synthetic_store, stand_in_f
     monkeypatch.setattr(PosedViews, "gt_image", lambda self, index: None)
     _render_with(synthetic_store, stand_in_field, noise=0.01)
     evaluate.run(synthetic_store, evaluate.Config(stills=1))
-    metrics = evaluate.read_metrics(synthetic_store)
+    metrics = read_metrics(synthetic_store)
     assert metrics["per_view"] == [] and len(metrics["notes"]) == 1 and "no ground-truth photo" in metrics["notes"][0]
-    page = evaluate.read_report(synthetic_store).decode()
+    page = read_report(synthetic_store).decode()
     assert "views scored" not in page and "LPIPS unavailable" not in page and "multi-view consistency L1" in page
 
 
@@ -66,8 +66,8 @@ def test_auto_scores_only_held_out_test_views(synthetic_store, synthetic_scene, 
     ingest.attrs["views"] = roles  # as the SPIn-NeRF ingest marks its first n_gt views
     _render_with(synthetic_store, stand_in_field, noise=0.01)
     evaluate.run(synthetic_store, evaluate.Config())
-    metrics = evaluate.read_metrics(synthetic_store)
+    metrics = read_metrics(synthetic_store)
     assert metrics["scored_views"] == "test"
     assert [v["view"] for v in metrics["per_view"]] == [0, 1, 2]
     evaluate.run(synthetic_store, evaluate.Config(scored_views="all"), force=True)
-    assert len(evaluate.read_metrics(synthetic_store)["per_view"]) == len(synthetic_scene)
+    assert len(read_metrics(synthetic_store)["per_view"]) == len(synthetic_scene)

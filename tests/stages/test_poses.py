@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flows.commands.export_cmd import export_colmap, export_transforms
 from inpaint3d_core.alignment import blockwise_pose_errors, pose_errors
 from inpaint3d_core.cameras import scale_intrinsics
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.io.colmap_model import CameraSet, SparseCloud, write_model
+from inpaint3d_core.io.export import export_colmap, export_transforms
 from inpaint3d_core.io.images import write_image
 from inpaint3d_core.io.llff import LLFFPoses, write_poses_bounds
 from inpaint3d_core.io.pose_import import import_colmap, import_transforms

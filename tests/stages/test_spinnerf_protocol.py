@@ -13,7 +13,7 @@ import pytest
 from inpaint3d_core.cameras import scale_intrinsics
 from inpaint3d_core.config_types import StageConfig
 from inpaint3d_core.io.llff import LLFFPoses, write_poses_bounds
-from inpaint3d_core.scene import load_posed_views
+from inpaint3d_core.scene import load_posed_views, read_metrics
 from inpaint3d_core.stage import StageSpec, run_stage
 from inpaint3d_core.store import SceneStore
 from inpaint3d_core.synthetic import ExactRenderer, SyntheticConfig, generate_scene
@@ -67,7 +67,7 @@ def _render_and_score(store, scene, monkeypatch, with_object):
     monkeypatch.setattr(render, "load_field", lambda store, device, which="final": field)
     render.run(store, render.Config(n_frames=2, compare="captured", keep_frames=False), force=True)
     evaluate.run(store, evaluate.Config(), force=True)
-    return evaluate.read_metrics(store)
+    return read_metrics(store)
 
 
 def test_only_held_out_views_are_scored_inside_their_test_labels(spinnerf_store, spinnerf_scene, monkeypatch, tmp_path):

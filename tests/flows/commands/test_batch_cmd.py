@@ -38,3 +38,19 @@ def test_batch_usage_errors_are_exit_2(monkeypatch, capsys, tmp_path):
     assert code == 2 and "missing" in err
     code, _, err = call_cli(monkeypatch, capsys, "batch", str(tmp_path), "--outbox", "o", "--dispatch", "cloud")
     assert code == 2 and "--dispatch" in err
+    code, _, err = call_cli(monkeypatch, capsys, "batch", str(tmp_path), "--outbox", "o", "--retries", "-1")
+    assert code == 2 and "--retries" in err
+
+
+def test_batch_options_default_to_the_flows_own():
+    """The command's defaults are the batch flow's (the deployment's) defaults, not a second copy."""
+    import inspect
+
+    from flows.batch_flow import inpaint_batch
+    from flows.commands.batch_cmd import batch
+
+    flow_defaults = inspect.signature(inpaint_batch.fn).parameters
+    cli_defaults = inspect.signature(batch).parameters
+    for cli_name, flow_name in (("dispatch", "dispatch"), ("deployment", "deployment"), ("retries", "retries")):
+        assert cli_defaults[cli_name].default.default == flow_defaults[flow_name].default
+    assert cli_defaults["retry_delay"].default.default == flow_defaults["retry_delay_s"].default
