@@ -7,7 +7,9 @@ Prints one table (median ms over `--repeats` after warm-up; compile time reporte
 - one whole 1008x567 frame rendered with the stratified sampler (32 + 32 samples per ray),
   with rays per second;
 - internal-prior training steps (full preset architecture, 64 px, bf16) at two batch sizes,
-  as ms per step and crops per second, crops cut on the device from a 1008x567 capture.
+  as ms per step and crops per second, crops cut on the device from a 1008x567 capture; then
+  where one step's time goes (drawing the batch, the UNet step alone in three memory layouts,
+  the profiler's top kernels, printed above the table).
 
     source benchmarks/gpu_env.sh   # on the GPU machine
     python benchmarks/field_speed.py [--repeats 20]
@@ -103,6 +105,68 @@ def prior_rows(batches: list[int], steps: int) -> list[tuple[str, float, float]]
     return rows
 
 
+def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, float]], str]:
+    """Where a prior training step's time goes at `batch`: drawing the batch (crops + holes, on the
+    device), the UNet step alone on a fixed batch (eager, channels-last, cuDNN autotuned), and the
+    profiler's top CUDA kernels of the eager step."""
+    from inpaint3d_core.priors.crop_sampler import CropSampler
+    from inpaint3d_core.priors.internal import build_unet
+    from inpaint3d_core.priors.training_masks import HoleBank, own_mask_shapes
+
+    config = InternalPriorConfig.preset("full", batch_size=batch)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (567, 1008, 3), dtype=np.uint8) for _ in range(100)]
+    masks = [np.zeros((567, 1008), np.uint8) for _ in range(100)]
+    for m in masks:
+        m[200:330, 400:560] = 1
+    sampler = CropSampler(images, masks, config.resolution, config.crop_scales, CUDA)
+    own = own_mask_shapes(masks, config.resolution, config.crop_context)
+    holes = HoleBank(rng, 4096, config.resolution, own, config.own_mask_fraction, CUDA)
+
+    def draw():
+        sampler.sample(rng, batch)
+        holes.sample(rng, batch)
+
+    rows = [(f"prior batch {batch}: draw crops + holes", *timed(draw, repeats))]
+    x = torch.randn(batch, 7, config.resolution, config.resolution, device=CUDA)
+    t = torch.randint(0, 1000, (batch,), device=CUDA)
+
+    def step_of(model, optimiser, memory_format):
+        inputs = x.contiguous(memory_format=memory_format)
+
+        def step():
+            with torch.autocast("cuda", torch.bfloat16):
+                pred = model(inputs, t).sample
+            loss = pred.float().square().mean()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+
+        return step
+
+    profile = ""
+    for label, memory_format, autotune in (
+        ("eager", torch.contiguous_format, False),
+        ("channels-last", torch.channels_last, False),
+        ("channels-last + cudnn autotune", torch.channels_last, True),
+    ):
+        torch.backends.cudnn.benchmark = autotune
+        model = build_unet(config).to(CUDA).to(memory_format=memory_format).train()
+        optimiser = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        step = step_of(model, optimiser, memory_format)
+        rows.append((f"prior batch {batch}: UNet step ({label})", *timed(step, repeats)))
+        if label == "eager":
+            activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
+            with torch.profiler.profile(activities=activities) as prof:
+                for _ in range(3):
+                    step()
+                torch.cuda.synchronize()
+            profile = prof.key_averages().table(sort_by="self_cuda_time_total", row_limit=15)
+    torch.backends.cudnn.benchmark = False
+    return rows, profile
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=20)
@@ -125,6 +189,10 @@ def main(argv: list[str] | None = None) -> None:
     prior = prior_rows(args.prior_batches, args.prior_steps)
     for name, total, per_step in prior:
         table.add_row(name, "", f"{per_step:.1f}", "", f"{total:.1f}")
+    breakdown, profile = prior_breakdown(max(args.prior_batches), args.repeats)
+    for name, first, ms in breakdown:
+        table.add_row(name, f"{ms:.2f}", "", "", f"{first:.1f}")
+    console.print(profile)
     console.print(table)
 
 

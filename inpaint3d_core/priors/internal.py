@@ -39,9 +39,10 @@ from inpaint3d_core.priors.config import InternalPreset, SDSConfig
 from inpaint3d_core.priors.crop_sampler import CropSampler
 from inpaint3d_core.priors.graphed import GraphedForward
 from inpaint3d_core.priors.sds import gate_gradient_to_hole, hole_at_resolution, score_distillation
-from inpaint3d_core.priors.training_masks import own_mask_shapes, sample_training_masks
+from inpaint3d_core.priors.training_masks import HoleBank, own_mask_shapes
 
 _FORMAT = "inpaint3d-internal-prior/1"
+HOLE_BANK_SIZE = 4096  # random training hole shapes made once (plus the capture's own, flipped and rotated)
 # Architecture, crops and precision shared by the GPU presets.
 _FULL_NETWORK = dict(
     resolution=64,
@@ -257,6 +258,8 @@ def train_internal_prior(
     rng = np.random.default_rng(config.seed)
     sampler = CropSampler(images, masks, config.resolution, config.crop_scales, device)
     own_shapes = own_mask_shapes(masks, config.resolution, config.crop_context)
+    bank_size = min(HOLE_BANK_SIZE, config.train_steps * config.batch_size)
+    holes = HoleBank(rng, bank_size, config.resolution, own_shapes, config.own_mask_fraction, device)
     model = build_unet(config).to(device).train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     alphas_cumprod = _scheduler(config).alphas_cumprod.to(device, torch.float32)
@@ -266,8 +269,7 @@ def train_internal_prior(
     bar = tqdm(range(config.train_steps), desc="internal prior", leave=False)
     for step in bar:
         clean = sampler.sample(rng, config.batch_size)
-        holes = sample_training_masks(rng, config.batch_size, config.resolution, own_shapes, config.own_mask_fraction)
-        hole = torch.from_numpy(holes).to(device, non_blocking=True).float()[:, None]
+        hole = holes.sample(rng, config.batch_size)
         noise = torch.randn_like(clean)
         t = torch.randint(0, config.num_train_timesteps, (config.batch_size,), device=device)
         alpha_bar = alphas_cumprod[t].view(-1, 1, 1, 1)

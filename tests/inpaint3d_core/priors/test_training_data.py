@@ -7,7 +7,7 @@ import pytest
 
 from inpaint3d_core.errors import InputError
 from inpaint3d_core.priors.crop_sampler import CropSampler
-from inpaint3d_core.priors.training_masks import own_mask_shapes, sample_training_masks
+from inpaint3d_core.priors.training_masks import HoleBank, own_mask_shapes
 
 
 def _scene_with_bright_object() -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -57,10 +57,42 @@ def test_own_shapes_are_cropped_with_context_and_mixed_in():
     assert all(0.15 < s.mean() < 0.35 for s in shapes)
 
     rng = np.random.default_rng(0)
-    only_own = sample_training_masks(rng, 20, 16, shapes, own_fraction=1.0)
     own_set = {np.rot90(s, k).tobytes() for s in shapes for k in range(4)}
     own_set |= {np.rot90(s, k)[:, ::-1].tobytes() for s in shapes for k in range(4)}
-    assert all(m.tobytes() in own_set for m in only_own)
-    random_only = sample_training_masks(rng, 50, 16, shapes, own_fraction=0.0)
+
+    def drawn(own_fraction: float, count: int) -> list[np.ndarray]:
+        holes = HoleBank(rng, 64, 16, shapes, own_fraction).sample(rng, count)
+        assert holes.shape == (count, 1, 16, 16)
+        return [h[0].numpy().astype(np.uint8) for h in holes]
+
+    assert all(m.tobytes() in own_set for m in drawn(1.0, 20))
+    random_only = drawn(0.0, 50)
     assert sum(m.tobytes() in own_set for m in random_only) < 5
     assert all(0 < m.mean() < 1 for m in random_only)
+    assert len({m.tobytes() for m in random_only}) > 20  # drawn from the bank's variety, not one shape
+
+
+def test_crops_are_cut_where_the_sampler_says_and_flipped_half_the_time():
+    """The vectorised gather cuts the same windows a per-crop slice would (flips included), across
+    views of different sizes (padded in the stack)."""
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 255, (20, 24, 3), dtype=np.uint8), rng.integers(0, 255, (16, 30, 3), dtype=np.uint8)]
+    masks = [np.zeros(im.shape[:2], np.uint8) for im in images]
+    sampler = CropSampler(images, masks, resolution=8, scales=(1.0,))
+    crops = sampler.sample(np.random.default_rng(5), 64).numpy()
+    windows = {
+        np.ascontiguousarray(w).tobytes()
+        for im in images
+        for y in range(im.shape[0] - 7)
+        for x in range(im.shape[1] - 7)
+        for w in (im[y : y + 8, x : x + 8], im[y : y + 8, x : x + 8][:, ::-1])
+    }
+    as_uint8 = np.rint((crops.transpose(0, 2, 3, 1) + 1.0) * 127.5).astype(np.uint8)
+    assert all(np.ascontiguousarray(c).tobytes() in windows for c in as_uint8)
+    straight = {
+        np.ascontiguousarray(im[y : y + 8, x : x + 8]).tobytes()
+        for im in images
+        for y in range(im.shape[0] - 7)
+        for x in range(im.shape[1] - 7)
+    }
+    assert 10 < sum(c.tobytes() not in straight for c in as_uint8) < 54  # some flipped, some not
