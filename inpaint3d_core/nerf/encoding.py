@@ -12,10 +12,14 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # Per-axis primes of the spatial hash (the first is 1 so neighbouring x cells stay coherent).
 _PRIMES = (1, 2654435761, 805459861)
+# The same primes as int32 (wrapped modulo 2^32): the table index keeps only the low bits of the
+# hash, which wrapping leaves unchanged, so int32 and int64 arithmetic give the same index.
+_PRIMES_INT32 = tuple(p - (1 << 32) if p >= (1 << 31) else p for p in _PRIMES)
 
 
 class HashGridEncoding(nn.Module):
@@ -45,6 +49,7 @@ class HashGridEncoding(nn.Module):
         strides = [[1, r + 1, (r + 1) ** 2] for r in resolutions]
         self.register_buffer("dense_strides", torch.tensor(strides, dtype=torch.int64), persistent=False)
         self.register_buffer("primes", torch.tensor(_PRIMES, dtype=torch.int64), persistent=False)
+        self.register_buffer("primes_int32", torch.tensor(_PRIMES_INT32, dtype=torch.int32), persistent=False)
         self.register_buffer("bits", torch.tensor([0, 1], dtype=torch.int64), persistent=False)
         self.register_buffer(
             "level_offsets", torch.arange(levels, dtype=torch.int64) * self.table_size, persistent=False
@@ -63,29 +68,41 @@ class HashGridEncoding(nn.Module):
         corners at the end: the hash is a XOR of per-axis terms and the dense index a sum of
         them, and trilinear weights are a product of per-axis weights. On CPU this is ~4x
         faster than materialising (N, L, 8, 3) vertex coordinates.
+
+        On the CPU the indices are int32 (half the memory traffic of int64) and, without
+        gradients (rendering, the samplers' density passes), the gather and the weighted corner
+        sum are one `embedding_bag` that never materialises the (N, L, 8, F) corner features:
+        a 96x72 frame's 221k samples encode in 0.30 s instead of 0.77 s on 2 cores. With
+        gradients the gather + sum stays (embedding_bag's table gradient is ~3x slower there).
         """
         n = x.shape[0]
+        cpu = x.device.type == "cpu"
         x = x.clamp(0.0, 1.0 - 1e-6)  # keeps the upper corner inside the last cell
         scaled = x[:, None, :] * self.resolutions[None, :, None].to(x.dtype)  # (N, L, 3)
         base = scaled.floor()
         frac = scaled - base
-        lower = base.long()[..., None] + self.bits  # (N, L, 3, 2): lower and upper vertex per axis
+        int_type = torch.int32 if cpu else torch.int64
+        lower = base.to(int_type)[..., None] + self.bits.to(int_type)  # (N, L, 3, 2): lower and upper vertex per axis
 
         # Dense levels are the coarse ones, so they form a prefix: index each group on its own slice.
         nd = self.num_dense
         parts = []
         if nd > 0:
-            dense = lower[:, :nd] * self.dense_strides[:nd, :, None]  # (N, nd, 3, 2)
+            dense = lower[:, :nd] * self.dense_strides[:nd, :, None].to(int_type)  # (N, nd, 3, 2)
             parts.append(_corners_sum(dense[:, :, 0], dense[:, :, 1], dense[:, :, 2]))
         if nd < self.levels:
-            hashed = lower[:, nd:] * self.primes[:, None]
+            primes = self.primes_int32 if cpu else self.primes
+            hashed = lower[:, nd:] * primes[:, None]
             parts.append(_corners_xor(hashed[:, :, 0], hashed[:, :, 1], hashed[:, :, 2]))
         index = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-        index = (index & (self.table_size - 1)) + self.level_offsets[None, :, None]  # (N, L, 8)
+        index = (index & (self.table_size - 1)) + self.level_offsets[None, :, None].to(int_type)  # (N, L, 8)
 
-        feats = self.table[index.reshape(-1)].view(n, self.levels, 8, self.features_per_level)
         w_axis = torch.stack([1.0 - frac, frac], dim=-1)  # (N, L, 3, 2)
         w = _corners_prod(w_axis[:, :, 0], w_axis[:, :, 1], w_axis[:, :, 2])  # (N, L, 8)
+        if cpu and not torch.is_grad_enabled():
+            bag = F.embedding_bag(index.reshape(-1, 8), self.table, per_sample_weights=w.reshape(-1, 8), mode="sum")
+            return bag.reshape(n, -1)
+        feats = self.table[index.reshape(-1)].view(n, self.levels, 8, self.features_per_level)
         return (w[..., None] * feats).sum(dim=2).reshape(n, -1)
 
 

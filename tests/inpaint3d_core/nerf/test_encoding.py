@@ -40,3 +40,40 @@ def test_spherical_harmonics_are_orthonormal():
     assert basis.shape == (200_000, 16)
     gram = basis.T @ basis / d.shape[0] * 4 * math.pi
     assert torch.allclose(gram, torch.eye(16), atol=0.05)
+
+
+def _hashed_vertex_feature(enc: HashGridEncoding, level: int, vertex: torch.Tensor) -> torch.Tensor:
+    """The table row of one vertex of a hashed level, hashed in Python's unbounded integers."""
+    primes = (1, 2654435761, 805459861)
+    h = 0
+    for axis in range(3):
+        h ^= int(vertex[axis]) * primes[axis]
+    return enc.table[level * enc.table_size + (h & (enc.table_size - 1))]
+
+
+def test_cpu_int32_hash_matches_the_unbounded_hash():
+    """The CPU path hashes in int32 (primes wrapped modulo 2^32): at a vertex of a fine, hashed
+    level it reads the row the textbook hash names."""
+    enc = HashGridEncoding(levels=2, features_per_level=2, log2_table_size=8, base_resolution=64, max_resolution=1024)
+    assert enc.num_dense == 0
+    with torch.no_grad():
+        enc.table.normal_()
+    res = int(enc.resolutions[1])
+    vertex = torch.tensor([res - 3, res // 2 + 1, 7])
+    x = (vertex.double() / res).float()[None]
+    with torch.no_grad():
+        encoded = enc(x)[0, 2:4]
+    assert torch.allclose(encoded, _hashed_vertex_feature(enc, 1, vertex), atol=1e-4)
+
+
+def test_no_grad_encoding_equals_the_differentiable_one():
+    """Rendering (no gradients) takes the fused embedding_bag path on the CPU: same features."""
+    enc = HashGridEncoding(levels=16, features_per_level=2, log2_table_size=14, base_resolution=16, max_resolution=2048)
+    with torch.no_grad():
+        enc.table.normal_()
+    x = torch.rand(2000, 3)
+    with torch.no_grad():
+        fused = enc(x)
+    plain = enc(x)
+    assert plain.requires_grad and not fused.requires_grad
+    assert torch.allclose(fused, plain.detach(), atol=1e-5)
