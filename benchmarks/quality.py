@@ -200,6 +200,21 @@ def prepare_seed(out: Path, preset: str, seed: int, overrides: list[str]) -> dic
     return {"seed": seed, "capture": str(capture), "n_test": n_test, "unseen_fraction": unseen, "shared_s": seconds}
 
 
+def run_record(method: str, seed_info: dict, seconds: dict, timings: dict, metrics: dict) -> dict:
+    """One run's record: evaluate's metrics under the benchmark's method name. The metrics carry
+    their own "method", the inpaint stage's (joint for every joint variant), kept as
+    "inpaint_method": it once overwrote the name and merged the joint variants into one row."""
+    return {
+        **metrics,
+        "method": method,
+        "inpaint_method": metrics.get("method"),
+        "seed": seed_info["seed"],
+        "unseen_fraction": seed_info["unseen_fraction"],
+        "seconds": {**seed_info["shared_s"], **seconds},
+        "inpaint_timings": timings,
+    }
+
+
 def run_method(out: Path, preset: str, seed_info: dict, method: str, overrides: list[str]) -> dict:
     """One method on one seed from the base store; its record is also written to OUT/seed{S}/{method}.json."""
     from inpaint3d_core.scene import read_metrics
@@ -216,14 +231,7 @@ def run_method(out: Path, preset: str, seed_info: dict, method: str, overrides: 
     print(f"seed {seed} / {method} ...", flush=True)
     seconds = _run_stages(store_path, values, METHOD_STAGES)
     store = SceneStore(str(store_path))
-    record = {
-        "method": method,
-        "seed": seed,
-        "unseen_fraction": seed_info["unseen_fraction"],
-        "seconds": {**seed_info["shared_s"], **seconds},
-        "inpaint_timings": store.record("inpaint").timings,
-        **read_metrics(store),
-    }
+    record = run_record(method, seed_info, seconds, store.record("inpaint").timings, read_metrics(store))
     (folder / f"{method}.json").write_text(json.dumps(record, indent=2, default=str))
     print(f"seed {seed} / {method} done: inpaint {seconds['inpaint']:.0f} s", flush=True)
     return record

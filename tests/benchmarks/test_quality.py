@@ -81,6 +81,19 @@ def test_table_from_run_records_written_per_seed_and_method(quality, tmp_path, c
         quality.read_records(tmp_path / "empty")
 
 
+def test_joint_variants_keep_their_own_rows(quality):
+    """Every joint variant's metrics say method "joint": the record keeps the benchmark's name."""
+    seed_info = {"seed": 0, "unseen_fraction": 0.5, "shared_s": {"ingest": 1.0}}
+    metrics = {"method": "joint", "mean": {"bbox": {"psnr": 20.0}}, "consistency": None}
+    records = [
+        quality.run_record(name, seed_info, {"inpaint": 3.0}, {}, metrics) for name in ("joint", "joint_whole_mask")
+    ]
+    assert [r["method"] for r in records] == ["joint", "joint_whole_mask"]
+    assert records[1]["inpaint_method"] == "joint" and records[1]["seconds"] == {"ingest": 1.0, "inpaint": 3.0}
+    rows = quality.build_table(records).splitlines()[3:]
+    assert [row.split(" | ")[0] for row in rows] == ["| joint", "| joint_whole_mask"]
+
+
 def test_every_method_is_a_valid_job_on_a_spinnerf_capture(quality, tmp_path):
     values = quality.job_values(tmp_path / "capture", tmp_path / "s.zarr", "quick", 10, ["inpaint.steps_scale=0.5"])
     for method, options in quality.METHODS.items():
