@@ -52,8 +52,8 @@ from inpaint3d_core.task_report import task_report
 from stages.configs.evaluate import Config
 
 # code_version 2: seen/unseen scores where ingest has gt_unseen; 3: task numbers from the render stage's renders
-# (no field loaded)
-SPEC = StageSpec(name=EVALUATE, schema_version=1, code_version=3, upstream=(INGEST, POSES, MASKS, INPAINT, RENDER))
+# (no field loaded); 4: SSIM in float32 (scores change by ~1e-7)
+SPEC = StageSpec(name=EVALUATE, schema_version=1, code_version=4, upstream=(INGEST, POSES, MASKS, INPAINT, RENDER))
 
 
 def _scored_indices(views: PosedViews, rendered: list[int], mode: str) -> tuple[list[int], str]:
