@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import ValidationError
 
-from flows.batch_options import BATCH_DEFAULTS, BatchOptions
-from flows.commands.options import parse_overrides
+from flows.batch_options import BatchOptions
+from flows.commands.options import Option, OptionTable, parse_overrides, with_options
 from flows.settings import drop_empty_api_url, local_prefect_settings
-from inpaint3d_core.errors import InputError
 
 
 def run_batch(inbox: str, outbox: str, job: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
@@ -28,27 +26,14 @@ def run_batch(inbox: str, outbox: str, job: dict[str, Any] | None = None, **opti
         return inpaint_batch(inbox=inbox, outbox=outbox, job=job, **options)
 
 
-_FLAGS = {
-    "dispatch": "--dispatch",
-    "deployment": "--deployment",
-    "retries": "--retries",
-    "retry_delay_s": "--retry-delay",
-}
+OPTIONS = OptionTable(
+    "batch",
+    BatchOptions,
+    (Option("dispatch"), Option("deployment"), Option("retries"), Option("retry_delay_s", ("--retry-delay",))),
+)
 
 
-def _help(field: str) -> str:
-    return BatchOptions.model_fields[field].description or ""
-
-
-def batch_options(**values: Any) -> BatchOptions:
-    """The batch settings given on the command line, checked; a bad one names its option (exit 2)."""
-    try:
-        return BatchOptions(**values)
-    except ValidationError as exc:
-        problems = "; ".join(f"{_FLAGS[str(e['loc'][0])]} {e['input']!r}: {e['msg']}" for e in exc.errors())
-        raise InputError(problems) from exc
-
-
+@with_options(OPTIONS)
 def batch(
     inbox: str = typer.Argument(..., help="Folder (or fsspec URL) with one capture folder per capture."),
     outbox: str = typer.Option(..., "--outbox", help="Where stores, done markers and error files go."),
@@ -59,13 +44,11 @@ def batch(
     overrides: list[str] = typer.Option(
         [], "--set", help="Any stage option STAGE.FIELD=VALUE for every capture (repeatable)."
     ),
-    dispatch: str = typer.Option(BATCH_DEFAULTS.dispatch, "--dispatch", help=_help("dispatch")),
-    deployment: str = typer.Option(BATCH_DEFAULTS.deployment, "--deployment", help=_help("deployment")),
-    retries: int = typer.Option(BATCH_DEFAULTS.retries, "--retries", help=_help("retries")),
-    retry_delay: float = typer.Option(BATCH_DEFAULTS.retry_delay_s, "--retry-delay", help=_help("retry_delay_s")),
     pipeline: list[str] = typer.Option(
         [], "--pipeline", help="Advanced: stage modules to run, in order (default: the full pipeline)."
     ),
+    *,
+    options: dict,
 ) -> None:
     """Process every capture in INBOX not done yet; one failing capture never stops the others.
 
@@ -73,7 +56,7 @@ def batch(
     """
     from flows.job import load_job_file, merge_job_values
 
-    settings = batch_options(dispatch=dispatch, deployment=deployment, retries=retries, retry_delay_s=retry_delay)
+    settings = BatchOptions(**options["batch"])  # each given value was checked by its field (exit 2 naming it)
     defaults = merge_job_values(
         load_job_file(str(job)) if job else None, {"preset": preset}, parse_overrides(overrides)
     )

@@ -42,15 +42,23 @@ def test_batch_usage_errors_are_exit_2(monkeypatch, capsys, tmp_path):
     assert code == 2 and "--retries" in err
 
 
-def test_batch_options_default_to_the_flows_own():
-    """The command's defaults are the batch flow's (the deployment's) defaults, not a second copy."""
+def test_batch_options_default_to_the_flows_own(monkeypatch, capsys, tmp_path):
+    """Without batch flags the command hands the flow exactly the flow's (the deployment's) own
+    defaults, not a second copy."""
     import inspect
 
     from flows.batch_flow import inpaint_batch
-    from flows.commands.batch_cmd import batch
+    from flows.commands import batch_cmd
 
+    passed = {}
+
+    def fake_run_batch(inbox, outbox, job=None, **options):
+        passed.update(options)
+        return {"completed": [], "skipped": [], "failed": {}}
+
+    monkeypatch.setattr(batch_cmd, "run_batch", fake_run_batch)
+    code, _, _ = call_cli(monkeypatch, capsys, "batch", str(tmp_path), "--outbox", str(tmp_path / "o"))
+    assert code == 0
     flow_defaults = inspect.signature(inpaint_batch.fn).parameters
-    cli_defaults = inspect.signature(batch).parameters
-    for cli_name, flow_name in (("dispatch", "dispatch"), ("deployment", "deployment"), ("retries", "retries")):
-        assert cli_defaults[cli_name].default.default == flow_defaults[flow_name].default
-    assert cli_defaults["retry_delay"].default.default == flow_defaults["retry_delay_s"].default
+    for name in ("dispatch", "deployment", "retries", "retry_delay_s"):
+        assert passed[name] == flow_defaults[name].default, name
