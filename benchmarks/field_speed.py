@@ -86,12 +86,18 @@ def field_rows(mode: str, repeats: int) -> list[tuple[str, float, float]]:
     return rows
 
 
-def prior_rows(batches: list[int], steps: int) -> list[tuple[str, float, float]]:
+def prior_capture() -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """100 random 1008x567 views with a 130x160 hole each: what the prior benchmarks train on."""
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 255, (567, 1008, 3), dtype=np.uint8) for _ in range(100)]
     masks = [np.zeros((567, 1008), np.uint8) for _ in range(100)]
     for m in masks:
         m[200:330, 400:560] = 1
+    return images, masks
+
+
+def prior_rows(batches: list[int], steps: int) -> list[tuple[str, float, float]]:
+    images, masks = prior_capture()
     rows = []
     for batch in batches:
         config = InternalPriorConfig.preset("full", batch_size=batch, train_steps=steps)
@@ -110,18 +116,15 @@ def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, fl
     device), the UNet step alone on a fixed batch (eager, channels-last, cuDNN autotuned), and the
     profiler's top CUDA kernels of the eager step."""
     from inpaint3d_core.priors.crop_sampler import CropSampler
-    from inpaint3d_core.priors.internal import build_unet
+    from inpaint3d_core.priors.internal import HOLE_BANK_SIZE, build_unet
     from inpaint3d_core.priors.training_masks import HoleBank, own_mask_shapes
 
     config = InternalPriorConfig.preset("full", batch_size=batch)
     rng = np.random.default_rng(0)
-    images = [rng.integers(0, 255, (567, 1008, 3), dtype=np.uint8) for _ in range(100)]
-    masks = [np.zeros((567, 1008), np.uint8) for _ in range(100)]
-    for m in masks:
-        m[200:330, 400:560] = 1
+    images, masks = prior_capture()
     sampler = CropSampler(images, masks, config.resolution, config.crop_scales, CUDA)
     own = own_mask_shapes(masks, config.resolution, config.crop_context)
-    holes = HoleBank(rng, 4096, config.resolution, own, config.own_mask_fraction, CUDA)
+    holes = HoleBank(rng, HOLE_BANK_SIZE, config.resolution, own, config.own_mask_fraction, CUDA)
 
     def draw():
         sampler.sample(rng, batch)

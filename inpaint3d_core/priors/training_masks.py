@@ -81,7 +81,7 @@ class HoleBank:
         self.random = torch.from_numpy(shapes).to(device)
         own = [variant for shape in own_shapes for variant in _dihedral(shape)]
         self.own = torch.from_numpy(np.stack(own)).to(device) if own else None
-        self.own_fraction = own_fraction if own else 0.0
+        self.own_fraction = own_fraction
 
     def sample(self, rng: np.random.Generator, count: int) -> torch.Tensor:
         """(count, 1, res, res) float holes (1 = hole); a fraction `own_fraction` of own shapes."""
