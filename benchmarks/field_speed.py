@@ -38,6 +38,7 @@ from inpaint3d_core.nerf.config import FieldConfig, RenderSettings  # noqa: E402
 from inpaint3d_core.nerf.field import RadianceField  # noqa: E402
 from inpaint3d_core.nerf.trained import TrainedRadianceField  # noqa: E402
 from inpaint3d_core.priors.internal import InternalPriorConfig, train_internal_prior  # noqa: E402
+from inpaint3d_core.priors.train_step import PriorTrainStep, hole_loss  # noqa: E402
 
 CUDA = torch.device("cuda")
 SAMPLES = 1 << 20
@@ -113,8 +114,9 @@ def prior_rows(batches: list[int], steps: int) -> list[tuple[str, float, float]]
 
 def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, float]], str]:
     """Where a prior training step's time goes at `batch`: drawing the batch (crops + holes, on the
-    device), the UNet step alone on a fixed batch (eager, channels-last, cuDNN autotuned), and the
-    profiler's top CUDA kernels of the eager step."""
+    device), the UNet step alone on a fixed batch in each way it can run (the column "compile +
+    first call s" holds the first 5 steps: compile, warm-up, graph capture), and the profiler's top
+    CUDA kernels of the eager bf16 step."""
     from inpaint3d_core.priors.crop_sampler import CropSampler
     from inpaint3d_core.priors.internal import HOLE_BANK_SIZE, build_unet
     from inpaint3d_core.priors.training_masks import HoleBank, own_mask_shapes
@@ -133,14 +135,17 @@ def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, fl
     rows = [(f"prior batch {batch}: draw crops + holes", *timed(draw, repeats))]
     x = torch.randn(batch, 7, config.resolution, config.resolution, device=CUDA)
     t = torch.randint(0, 1000, (batch,), device=CUDA)
+    noise = torch.randn(batch, 3, config.resolution, config.resolution, device=CUDA)
+    hole = (torch.rand(batch, 1, config.resolution, config.resolution, device=CUDA) < 0.3).float()
 
-    def step_of(model, optimiser, memory_format):
-        inputs = x.contiguous(memory_format=memory_format)
+    def autocast_step(model):
+        """The step as it was before `PriorTrainStep`: fp32 weights under bf16 autocast, eager."""
+        optimiser = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
         def step():
             with torch.autocast("cuda", torch.bfloat16):
-                pred = model(inputs, t).sample
-            loss = pred.float().square().mean()
+                pred = model(x, t).sample
+            loss = hole_loss(pred, noise, hole)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -148,25 +153,36 @@ def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, fl
 
         return step
 
+    def library_step(model, graph, memory_format=torch.contiguous_format):
+        trainer = PriorTrainStep(model.to(memory_format=memory_format), 1e-4, True, CUDA, graph=graph)
+        inputs = x.contiguous(memory_format=memory_format)
+        return lambda: trainer.step(inputs, t, noise, hole)
+
+    variants = {
+        "fp32 weights + autocast, eager (before)": lambda m: autocast_step(m),
+        "fp32 weights + autocast, torch.compile": lambda m: autocast_step(torch.compile(m)),
+        "bf16 weights + fp32 masters, eager": lambda m: library_step(m, graph=False),
+        "bf16 weights + fp32 masters, CUDA graph (library)": lambda m: library_step(m, graph=True),
+        "bf16 + masters, CUDA graph, channels-last": lambda m: library_step(m, True, torch.channels_last),
+    }
     profile = ""
-    for label, memory_format, autotune in (
-        ("eager", torch.contiguous_format, False),
-        ("channels-last", torch.channels_last, False),
-        ("channels-last + cudnn autotune", torch.channels_last, True),
-    ):
-        torch.backends.cudnn.benchmark = autotune
-        model = build_unet(config).to(CUDA).to(memory_format=memory_format).train()
-        optimiser = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        step = step_of(model, optimiser, memory_format)
-        rows.append((f"prior batch {batch}: UNet step ({label})", *timed(step, repeats)))
-        if label == "eager":
+    for label, make in variants.items():
+        torch.manual_seed(0)
+        step = make(build_unet(config).to(CUDA).train())
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(5):  # compile / warm-up / capture
+            step()
+        torch.cuda.synchronize()
+        first = time.perf_counter() - start
+        rows.append((f"prior batch {batch}: UNet step, {label}", first, timed(step, repeats)[1]))
+        if label.endswith("eager") and label.startswith("bf16"):
             activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
             with torch.profiler.profile(activities=activities) as prof:
                 for _ in range(3):
                     step()
                 torch.cuda.synchronize()
             profile = prof.key_averages().table(sort_by="self_cuda_time_total", row_limit=15)
-    torch.backends.cudnn.benchmark = False
     return rows, profile
 
 
@@ -175,20 +191,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--prior-steps", type=int, default=100)
     parser.add_argument("--prior-batches", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--prior-only", action="store_true", help="Skip the field and render rows.")
     args = parser.parse_args(argv)
     console = Console(width=140)
     if not torch.cuda.is_available():
         console.print("field_speed: skipped, no CUDA GPU here")
         return
-    eager = field_rows("off", args.repeats)
-    fast = field_rows("on", args.repeats)
+    eager = [] if args.prior_only else field_rows("off", args.repeats)
+    fast = [] if args.prior_only else field_rows("on", args.repeats)
     table = Table(title=f"field and render speed, {torch.cuda.get_device_name(CUDA)}")
     for col in ("what", "eager ms", "compiled ms", "speed-up", "compile + first call s"):
         table.add_column(col, justify="right")
     for (name, _, e_ms), (_, first, c_ms) in zip(eager, fast, strict=True):
         table.add_row(name, f"{e_ms:.2f}", f"{c_ms:.2f}", f"{e_ms / c_ms:.2f}x", f"{first:.1f}")
-    rays = 1008 * 567 / (fast[-1][2] / 1000.0)
-    table.add_row("render rays/s (compiled)", "", f"{rays / 1e6:.1f} M", "", "")
+    if fast:
+        rays = 1008 * 567 / (fast[-1][2] / 1000.0)
+        table.add_row("render rays/s (compiled)", "", f"{rays / 1e6:.1f} M", "", "")
     prior = prior_rows(args.prior_batches, args.prior_steps)
     for name, total, per_step in prior:
         table.add_row(name, "", f"{per_step:.1f}", "", f"{total:.1f}")

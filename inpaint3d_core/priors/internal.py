@@ -39,6 +39,7 @@ from inpaint3d_core.priors.config import InternalPreset, SDSConfig
 from inpaint3d_core.priors.crop_sampler import CropSampler
 from inpaint3d_core.priors.graphed import GraphedForward
 from inpaint3d_core.priors.sds import gate_gradient_to_hole, hole_at_resolution, score_distillation
+from inpaint3d_core.priors.train_step import PriorTrainStep
 from inpaint3d_core.priors.training_masks import HoleBank, own_mask_shapes
 
 _FORMAT = "inpaint3d-internal-prior/1"
@@ -261,9 +262,8 @@ def train_internal_prior(
     bank_size = min(HOLE_BANK_SIZE, config.train_steps * config.batch_size)
     holes = HoleBank(rng, bank_size, config.resolution, own_shapes, config.own_mask_fraction, device)
     model = build_unet(config).to(device).train()
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    trainer = PriorTrainStep(model, config.learning_rate, config.precision == "bfloat16", device)
     alphas_cumprod = _scheduler(config).alphas_cumprod.to(device, torch.float32)
-    use_bf16 = config.precision == "bfloat16"
     losses = []  # 0-d device tensors: read in batches so the host never waits for each step
     start = time.perf_counter()
     bar = tqdm(range(config.train_steps), desc="internal prior", leave=False)
@@ -274,16 +274,10 @@ def train_internal_prior(
         t = torch.randint(0, config.num_train_timesteps, (config.batch_size,), device=device)
         alpha_bar = alphas_cumprod[t].view(-1, 1, 1, 1)
         noisy = alpha_bar.sqrt() * clean + (1 - alpha_bar).sqrt() * noise
-        with torch.autocast(device.type, torch.bfloat16, enabled=use_bf16):
-            pred = model(torch.cat([noisy, hole, clean * (1 - hole)], dim=1), t).sample
-        loss = ((pred.float() - noise) ** 2 * hole).sum() / (3 * hole.sum()).clamp_min(1.0)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        losses.append(loss.detach())
+        losses.append(trainer.step(torch.cat([noisy, hole, clean * (1 - hole)], dim=1), t, noise, hole))
         if step % 50 == 49:
             bar.set_postfix(loss=f"{torch.stack(losses[-20:]).mean().item():.4f}")
+    model.float().load_state_dict(trainer.master_state_dict())
     losses = torch.stack(losses).float().cpu().tolist()
     tail = losses[-max(1, len(losses) // 10) :]
     training = {
