@@ -82,7 +82,7 @@ def quality_rows(store: SceneStore) -> list[tuple[str, str]]:
     metrics = read_metrics(store)
     mean, consistency = metrics["mean"], metrics.get("consistency") or {}
     out = []
-    for region in ("masked", "bbox", "full"):
+    for region in ("masked", "bbox", "seen", "unseen", "full"):  # seen/unseen: captures that mark them
         for metric, value in (mean.get(region) or {}).items():
             out.append((f"{region} {metric}", f"{value:.3f}"))
     for key in ("photometric_l1", "depth_error", "coverage"):

@@ -160,7 +160,6 @@ def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, fl
 
     variants = {
         "fp32 weights + autocast, eager (before)": lambda m: autocast_step(m),
-        "fp32 weights + autocast, torch.compile": lambda m: autocast_step(torch.compile(m)),
         "bf16 weights + fp32 masters, eager": lambda m: library_step(m, graph=False),
         "bf16 weights + fp32 masters, CUDA graph (library)": lambda m: library_step(m, graph=True),
         "bf16 + masters, CUDA graph, channels-last": lambda m: library_step(m, True, torch.channels_last),
