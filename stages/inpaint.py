@@ -63,7 +63,8 @@ from inpaint3d_core.store import SceneStore, write_bytes, write_views
 from stages.configs.inpaint import Config
 
 # code_version 2: the internal prior's training holes come from a bank made once (another random stream)
-# code_version 3: the internal prior trains bf16 weights with fp32 masters (other numbers than autocast)
+# code_version 3: the internal prior trains bf16 weights with fp32 masters (other numbers than autocast);
+# the CPU hash grid samples its dense levels with grid_sample (same features to ~1e-6)
 SPEC = StageSpec(
     INPAINT, schema_version=1, code_version=3, upstream=(INGEST, POSES, MASKS), packages=("diffusers", "nerfacc")
 )

@@ -64,6 +64,37 @@ class HashGridEncoding(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, 3) in [0, 1] (values outside are clamped). Returns (N, levels * features).
 
+        On the CPU the dense levels are a 3D volume each and go through `grid_sample`'s
+        trilinear kernel (one fused op per level, forward and backward: ~2.5x faster on 2 cores
+        than gathering their 8 corners); the hashed levels, and every level on a GPU (where the
+        corner gather compiles into one kernel), take `_corner_features`.
+        """
+        x = x.clamp(0.0, 1.0 - 1e-6)  # keeps the upper corner inside the last cell
+        if x.device.type != "cpu" or self.num_dense == 0:
+            return self._corner_features(x, 0)
+        dense = self._dense_trilinear(x)
+        if self.num_dense == self.levels:
+            return dense
+        return torch.cat([dense, self._corner_features(x, self.num_dense)], dim=1)
+
+    def _dense_trilinear(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, num_dense * features): each dense level's table slice viewed as its (r+1)^3 vertex
+        volume (index x + y(r+1) + z(r+1)^2 is z-major, as grid_sample's D, H, W) and sampled
+        with align_corners=True, which puts vertex 0 at -1 and vertex r at +1 (x * r, as below)."""
+        grid = (x * 2.0 - 1.0).view(1, 1, 1, -1, 3)
+        feats = []
+        for level in range(self.num_dense):
+            side = int(self.resolutions[level]) + 1
+            start = level * self.table_size
+            volume = self.table[start : start + side**3].view(side, side, side, self.features_per_level)
+            volume = volume.permute(3, 0, 1, 2).unsqueeze(0)  # (1, F, D, H, W)
+            sampled = F.grid_sample(volume, grid, mode="bilinear", padding_mode="border", align_corners=True)
+            feats.append(sampled.view(self.features_per_level, -1).t())
+        return torch.cat(feats, dim=1)
+
+    def _corner_features(self, x: torch.Tensor, first: int) -> torch.Tensor:
+        """(N, (levels - first) * features) of levels first.. from their 8 gathered corners.
+
         Work is done per axis with two options (lower/upper vertex) and only broadcast to the 8
         corners at the end: the hash is a XOR of per-axis terms and the dense index a sum of
         them, and trilinear weights are a product of per-axis weights. On CPU this is ~4x
@@ -77,32 +108,34 @@ class HashGridEncoding(nn.Module):
         """
         n = x.shape[0]
         cpu = x.device.type == "cpu"
-        x = x.clamp(0.0, 1.0 - 1e-6)  # keeps the upper corner inside the last cell
-        scaled = x[:, None, :] * self.resolutions[None, :, None].to(x.dtype)  # (N, L, 3)
+        resolutions = self.resolutions[first:]
+        scaled = x[:, None, :] * resolutions[None, :, None].to(x.dtype)  # (N, L', 3)
         base = scaled.floor()
         frac = scaled - base
         int_type = torch.int32 if cpu else torch.int64
-        lower = base.to(int_type)[..., None] + self.bits.to(int_type)  # (N, L, 3, 2): lower and upper vertex per axis
+        lower = base.to(int_type)[..., None] + self.bits.to(int_type)  # (N, L', 3, 2): lower and upper vertex per axis
 
         # Dense levels are the coarse ones, so they form a prefix: index each group on its own slice.
-        nd = self.num_dense
+        nd = max(self.num_dense - first, 0)
         parts = []
         if nd > 0:
-            dense = lower[:, :nd] * self.dense_strides[:nd, :, None].to(int_type)  # (N, nd, 3, 2)
+            strides = self.dense_strides[first : first + nd, :, None].to(int_type)
+            dense = lower[:, :nd] * strides  # (N, nd, 3, 2)
             parts.append(_corners_sum(dense[:, :, 0], dense[:, :, 1], dense[:, :, 2]))
-        if nd < self.levels:
+        if nd < len(resolutions):
             primes = self.primes_int32 if cpu else self.primes
             hashed = lower[:, nd:] * primes[:, None]
             parts.append(_corners_xor(hashed[:, :, 0], hashed[:, :, 1], hashed[:, :, 2]))
         index = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-        index = (index & (self.table_size - 1)) + self.level_offsets[None, :, None].to(int_type)  # (N, L, 8)
+        offsets = self.level_offsets[None, first:, None].to(int_type)
+        index = (index & (self.table_size - 1)) + offsets  # (N, L', 8)
 
-        w_axis = torch.stack([1.0 - frac, frac], dim=-1)  # (N, L, 3, 2)
-        w = _corners_prod(w_axis[:, :, 0], w_axis[:, :, 1], w_axis[:, :, 2])  # (N, L, 8)
+        w_axis = torch.stack([1.0 - frac, frac], dim=-1)  # (N, L', 3, 2)
+        w = _corners_prod(w_axis[:, :, 0], w_axis[:, :, 1], w_axis[:, :, 2])  # (N, L', 8)
         if cpu and not torch.is_grad_enabled():
             bag = F.embedding_bag(index.reshape(-1, 8), self.table, per_sample_weights=w.reshape(-1, 8), mode="sum")
             return bag.reshape(n, -1)
-        feats = self.table[index.reshape(-1)].view(n, self.levels, 8, self.features_per_level)
+        feats = self.table[index.reshape(-1)].view(n, len(resolutions), 8, self.features_per_level)
         return (w[..., None] * feats).sum(dim=2).reshape(n, -1)
 
 

@@ -77,3 +77,22 @@ def test_no_grad_encoding_equals_the_differentiable_one():
     plain = enc(x)
     assert plain.requires_grad and not fused.requires_grad
     assert torch.allclose(fused, plain.detach(), atol=1e-5)
+
+
+def test_cpu_dense_levels_by_grid_sample_equal_the_corner_gather():
+    """On the CPU dense levels are sampled as volumes (grid_sample): same features and the same
+    table gradient as gathering their 8 corners, which the GPU path does."""
+    enc = HashGridEncoding(levels=6, features_per_level=2, log2_table_size=12, base_resolution=4, max_resolution=128)
+    assert 0 < enc.num_dense < enc.levels
+    with torch.no_grad():
+        enc.table.normal_()
+    x = torch.rand(3000, 3)
+    x[:5] = torch.tensor([0.0, 1.0, 0.5])  # the volume's faces
+    weights = torch.randn(3000, enc.output_dim)
+    volumes = enc(x)
+    (volumes * weights).sum().backward()
+    grad_volumes, enc.table.grad = enc.table.grad.clone(), None
+    corners = enc._corner_features(x.clamp(0.0, 1.0 - 1e-6), 0)
+    (corners * weights).sum().backward()
+    assert torch.allclose(volumes, corners, atol=1e-5)
+    assert torch.allclose(grad_volumes, enc.table.grad, atol=1e-4)
