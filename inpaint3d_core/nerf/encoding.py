@@ -98,22 +98,23 @@ class HashGridEncoding(nn.Module):
         Work is done per axis with two options (lower/upper vertex) and only broadcast to the 8
         corners at the end: the hash is a XOR of per-axis terms and the dense index a sum of
         them, and trilinear weights are a product of per-axis weights. On CPU this is ~4x
-        faster than materialising (N, L, 8, 3) vertex coordinates.
-
-        On the CPU the indices are int32 (half the memory traffic of int64) and, without
-        gradients (rendering, the samplers' density passes), the gather and the weighted corner
-        sum are one `embedding_bag` that never materialises the (N, L, 8, F) corner features:
-        a 96x72 frame's 221k samples encode in 0.30 s instead of 0.77 s on 2 cores. With
-        gradients the gather + sum stays (embedding_bag's table gradient is ~3x slower there).
+        faster than materialising (N, L, 8, 3) vertex coordinates. Samples are the leading
+        dimension here, which the GPU's compiled kernel fuses away; the CPU takes
+        `_corner_features_cpu`, whose samples are the contiguous innermost dimension.
         """
+        if x.device.type == "cpu":
+            return self._corner_features_cpu(x, first)
+        return self._corner_features_samples_outer(x, first)
+
+    def _corner_features_samples_outer(self, x: torch.Tensor, first: int) -> torch.Tensor:
+        """The GPU layout: (sample, level, axis, end), int64 indices."""
         n = x.shape[0]
-        cpu = x.device.type == "cpu"
         resolutions = self.resolutions[first:]
         scaled = x[:, None, :] * resolutions[None, :, None].to(x.dtype)  # (N, L', 3)
         base = scaled.floor()
         frac = scaled - base
-        int_type = torch.int32 if cpu else torch.int64
-        lower = base.to(int_type)[..., None] + self.bits.to(int_type)  # (N, L', 3, 2): lower and upper vertex per axis
+        int_type = torch.int64
+        lower = base.to(int_type)[..., None] + self.bits  # (N, L', 3, 2): lower and upper vertex per axis
 
         # Dense levels are the coarse ones, so they form a prefix: index each group on its own slice.
         nd = max(self.num_dense - first, 0)
@@ -123,8 +124,7 @@ class HashGridEncoding(nn.Module):
             dense = lower[:, :nd] * strides  # (N, nd, 3, 2)
             parts.append(_corners_sum(dense[:, :, 0], dense[:, :, 1], dense[:, :, 2]))
         if nd < len(resolutions):
-            primes = self.primes_int32 if cpu else self.primes
-            hashed = lower[:, nd:] * primes[:, None]
+            hashed = lower[:, nd:] * self.primes[:, None]
             parts.append(_corners_xor(hashed[:, :, 0], hashed[:, :, 1], hashed[:, :, 2]))
         index = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         offsets = self.level_offsets[None, first:, None].to(int_type)
@@ -132,11 +132,49 @@ class HashGridEncoding(nn.Module):
 
         w_axis = torch.stack([1.0 - frac, frac], dim=-1)  # (N, L', 3, 2)
         w = _corners_prod(w_axis[:, :, 0], w_axis[:, :, 1], w_axis[:, :, 2])  # (N, L', 8)
-        if cpu and not torch.is_grad_enabled():
-            bag = F.embedding_bag(index.reshape(-1, 8), self.table, per_sample_weights=w.reshape(-1, 8), mode="sum")
-            return bag.reshape(n, -1)
         feats = self.table[index.reshape(-1)].view(n, len(resolutions), 8, self.features_per_level)
         return (w[..., None] * feats).sum(dim=2).reshape(n, -1)
+
+    def _corner_features_cpu(self, x: torch.Tensor, first: int) -> torch.Tensor:
+        """`_corner_features` laid out for the CPU: (axis, end, level, sample) with the samples
+        innermost, so every broadcast of the per-axis terms to the 8 corners runs over
+        contiguous memory (~3x faster on 2 cores than with samples outermost), and int32
+        indices (half the memory traffic; the hash keeps only low bits, which wrapping leaves
+        as they are). Without gradients (rendering, the samplers' density passes) the corners
+        are gathered and summed one at a time, so the (8, L, N, F) features never exist."""
+        n, levels = x.shape[0], self.levels - first
+        scaled = x.t()[:, None, :] * self.resolutions[None, first:, None].to(x.dtype)  # (3, L', N)
+        base = scaled.floor()
+        frac = scaled - base
+        lower = base.to(torch.int32)
+        ends = torch.stack([lower, lower + 1], dim=1)  # (3, 2, L', N): lower and upper vertex per axis
+        nd = max(self.num_dense - first, 0)
+        parts = []
+        if nd > 0:
+            strides = self.dense_strides[first : first + nd].t().to(torch.int32)  # (3, nd)
+            dense = ends[:, :, :nd] * strides[:, None, :, None]
+            parts.append(_outer_corners(dense[0], dense[1], dense[2], torch.add))
+        if nd < levels:
+            hashed = ends[:, :, nd:] * self.primes_int32[:, None, None, None]
+            parts.append(_outer_corners(hashed[0], hashed[1], hashed[2], torch.bitwise_xor))
+        index = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]  # (8, L', N)
+        index = (index & (self.table_size - 1)) + self.level_offsets[first:].to(torch.int32)[None, :, None]
+        w_axis = torch.stack([1.0 - frac, frac], dim=1)  # (3, 2, L', N)
+        w = _outer_corners(w_axis[0], w_axis[1], w_axis[2], torch.mul)  # (8, L', N)
+        if torch.is_grad_enabled():
+            feats = (w[..., None] * self.table[index]).sum(dim=0)  # (L', N, F)
+        else:
+            feats = torch.zeros(levels * n, self.features_per_level, dtype=self.table.dtype)
+            for corner in range(8):
+                rows = self.table.index_select(0, index[corner].reshape(-1))
+                feats.addcmul_(rows, w[corner].reshape(-1, 1))
+            feats = feats.view(levels, n, self.features_per_level)
+        return feats.permute(1, 0, 2).reshape(n, -1)
+
+
+def _outer_corners(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, combine) -> torch.Tensor:
+    """Per-axis (2, ...) terms combined into the (8, ...) corners (x fastest) by `combine`."""
+    return combine(combine(a[None, None], b[None, :, None]), c[:, None, None]).flatten(0, 2)
 
 
 def _corners_xor(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
