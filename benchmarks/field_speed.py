@@ -115,7 +115,7 @@ def prior_rows(batches: list[int], steps: int) -> list[tuple[str, float, float]]
 def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, float]], str]:
     """Where a prior training step's time goes at `batch`: drawing the batch (crops + holes, on the
     device), the UNet step alone on a fixed batch in each way it can run (the column "compile +
-    first call s" holds the first 5 steps: compile, warm-up, graph capture), and the profiler's top
+    first call s" holds the first 5 steps: warm-up and graph capture), and the profiler's top
     CUDA kernels of the eager bf16 step."""
     from inpaint3d_core.priors.crop_sampler import CropSampler
     from inpaint3d_core.priors.internal import HOLE_BANK_SIZE, build_unet
@@ -158,9 +158,10 @@ def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, fl
         inputs = x.contiguous(memory_format=memory_format)
         return lambda: trainer.step(inputs, t, noise, hole)
 
+    profiled = "bf16 weights + fp32 masters, eager"
     variants = {
-        "fp32 weights + autocast, eager (before)": lambda m: autocast_step(m),
-        "bf16 weights + fp32 masters, eager": lambda m: library_step(m, graph=False),
+        "fp32 weights + autocast, eager (before)": autocast_step,
+        profiled: lambda m: library_step(m, graph=False),
         "bf16 weights + fp32 masters, CUDA graph (library)": lambda m: library_step(m, graph=True),
         "bf16 + masters, CUDA graph, channels-last": lambda m: library_step(m, True, torch.channels_last),
     }
@@ -175,7 +176,7 @@ def prior_breakdown(batch: int, repeats: int) -> tuple[list[tuple[str, float, fl
         torch.cuda.synchronize()
         first = time.perf_counter() - start
         rows.append((f"prior batch {batch}: UNet step, {label}", first, timed(step, repeats)[1]))
-        if label.endswith("eager") and label.startswith("bf16"):
+        if label == profiled:
             activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
             with torch.profiler.profile(activities=activities) as prof:
                 for _ in range(3):

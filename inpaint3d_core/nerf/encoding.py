@@ -64,18 +64,21 @@ class HashGridEncoding(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, 3) in [0, 1] (values outside are clamped). Returns (N, levels * features).
 
-        On the CPU the dense levels are a 3D volume each and go through `grid_sample`'s
-        trilinear kernel (one fused op per level, forward and backward: ~2.5x faster on 2 cores
-        than gathering their 8 corners); the hashed levels, and every level on a GPU (where the
-        corner gather compiles into one kernel), take `_corner_features`.
+        On a GPU every level takes `_corner_features`, which the compiled path fuses into one
+        kernel. On the CPU, where each op is its own pass over memory, the dense levels are a 3D
+        volume each sampled by `grid_sample`'s trilinear kernel (one fused op per level,
+        forward and backward: ~2.5x faster on 2 cores than gathering their 8 corners) and the
+        hashed levels take `_hashed_features_cpu`.
         """
         x = x.clamp(0.0, 1.0 - 1e-6)  # keeps the upper corner inside the last cell
-        if x.device.type != "cpu" or self.num_dense == 0:
-            return self._corner_features(x, 0)
-        dense = self._dense_trilinear(x)
-        if self.num_dense == self.levels:
-            return dense
-        return torch.cat([dense, self._corner_features(x, self.num_dense)], dim=1)
+        if x.device.type != "cpu":
+            return self._corner_features(x)
+        parts = []
+        if self.num_dense > 0:
+            parts.append(self._dense_trilinear(x))
+        if self.num_dense < self.levels:
+            parts.append(self._hashed_features_cpu(x))
+        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
 
     def _dense_trilinear(self, x: torch.Tensor) -> torch.Tensor:
         """(N, num_dense * features): each dense level's table slice viewed as its (r+1)^3 vertex
@@ -92,75 +95,57 @@ class HashGridEncoding(nn.Module):
             feats.append(sampled.view(self.features_per_level, -1).t())
         return torch.cat(feats, dim=1)
 
-    def _corner_features(self, x: torch.Tensor, first: int) -> torch.Tensor:
-        """(N, (levels - first) * features) of levels first.. from their 8 gathered corners.
+    def _corner_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, levels * features) from every level's 8 gathered corners, samples outermost.
 
         Work is done per axis with two options (lower/upper vertex) and only broadcast to the 8
         corners at the end: the hash is a XOR of per-axis terms and the dense index a sum of
-        them, and trilinear weights are a product of per-axis weights. On CPU this is ~4x
-        faster than materialising (N, L, 8, 3) vertex coordinates. Samples are the leading
-        dimension here, which the GPU's compiled kernel fuses away; the CPU takes
-        `_corner_features_cpu`, whose samples are the contiguous innermost dimension.
+        them, and trilinear weights are a product of per-axis weights, ~4x faster than
+        materialising (N, L, 8, 3) vertex coordinates.
         """
-        if x.device.type == "cpu":
-            return self._corner_features_cpu(x, first)
-        return self._corner_features_samples_outer(x, first)
-
-    def _corner_features_samples_outer(self, x: torch.Tensor, first: int) -> torch.Tensor:
-        """The GPU layout: (sample, level, axis, end), int64 indices."""
         n = x.shape[0]
-        resolutions = self.resolutions[first:]
-        scaled = x[:, None, :] * resolutions[None, :, None].to(x.dtype)  # (N, L', 3)
+        scaled = x[:, None, :] * self.resolutions[None, :, None].to(x.dtype)  # (N, L, 3)
         base = scaled.floor()
         frac = scaled - base
-        int_type = torch.int64
-        lower = base.to(int_type)[..., None] + self.bits  # (N, L', 3, 2): lower and upper vertex per axis
+        lower = base.long()[..., None] + self.bits  # (N, L, 3, 2): lower and upper vertex per axis
 
         # Dense levels are the coarse ones, so they form a prefix: index each group on its own slice.
-        nd = max(self.num_dense - first, 0)
+        nd = self.num_dense
         parts = []
         if nd > 0:
-            strides = self.dense_strides[first : first + nd, :, None].to(int_type)
-            dense = lower[:, :nd] * strides  # (N, nd, 3, 2)
-            parts.append(_corners_sum(dense[:, :, 0], dense[:, :, 1], dense[:, :, 2]))
-        if nd < len(resolutions):
+            dense = lower[:, :nd] * self.dense_strides[:nd, :, None]  # (N, nd, 3, 2)
+            parts.append(_corners_last(dense[:, :, 0], dense[:, :, 1], dense[:, :, 2], torch.add))
+        if nd < self.levels:
             hashed = lower[:, nd:] * self.primes[:, None]
-            parts.append(_corners_xor(hashed[:, :, 0], hashed[:, :, 1], hashed[:, :, 2]))
+            parts.append(_corners_last(hashed[:, :, 0], hashed[:, :, 1], hashed[:, :, 2], torch.bitwise_xor))
         index = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-        offsets = self.level_offsets[None, first:, None].to(int_type)
-        index = (index & (self.table_size - 1)) + offsets  # (N, L', 8)
+        index = (index & (self.table_size - 1)) + self.level_offsets[None, :, None]  # (N, L, 8)
 
-        w_axis = torch.stack([1.0 - frac, frac], dim=-1)  # (N, L', 3, 2)
-        w = _corners_prod(w_axis[:, :, 0], w_axis[:, :, 1], w_axis[:, :, 2])  # (N, L', 8)
-        feats = self.table[index.reshape(-1)].view(n, len(resolutions), 8, self.features_per_level)
+        w_axis = torch.stack([1.0 - frac, frac], dim=-1)  # (N, L, 3, 2)
+        w = _corners_last(w_axis[:, :, 0], w_axis[:, :, 1], w_axis[:, :, 2], torch.mul)  # (N, L, 8)
+        feats = self.table[index.reshape(-1)].view(n, self.levels, 8, self.features_per_level)
         return (w[..., None] * feats).sum(dim=2).reshape(n, -1)
 
-    def _corner_features_cpu(self, x: torch.Tensor, first: int) -> torch.Tensor:
-        """`_corner_features` laid out for the CPU: (axis, end, level, sample) with the samples
-        innermost, so every broadcast of the per-axis terms to the 8 corners runs over
-        contiguous memory (~3x faster on 2 cores than with samples outermost), and int32
-        indices (half the memory traffic; the hash keeps only low bits, which wrapping leaves
-        as they are). Without gradients (rendering, the samplers' density passes) the corners
-        are gathered and summed one at a time, so the (8, L, N, F) features never exist."""
-        n, levels = x.shape[0], self.levels - first
+    def _hashed_features_cpu(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, hashed levels * features): `_corner_features` for the hashed levels, laid out for
+        the CPU as (axis, end, level, sample) with the samples innermost, so every broadcast of
+        the per-axis terms to the 8 corners runs over contiguous memory (~3x faster on 2 cores
+        than with samples outermost), and with int32 indices (half the memory traffic; the hash
+        keeps only low bits, which wrapping leaves as they are). Without gradients (rendering,
+        the samplers' density passes) the corners are gathered and summed one at a time, so
+        the (8, L, N, F) features never exist."""
+        n, first = x.shape[0], self.num_dense
+        levels = self.levels - first
         scaled = x.t()[:, None, :] * self.resolutions[None, first:, None].to(x.dtype)  # (3, L', N)
         base = scaled.floor()
         frac = scaled - base
         lower = base.to(torch.int32)
         ends = torch.stack([lower, lower + 1], dim=1)  # (3, 2, L', N): lower and upper vertex per axis
-        nd = max(self.num_dense - first, 0)
-        parts = []
-        if nd > 0:
-            strides = self.dense_strides[first : first + nd].t().to(torch.int32)  # (3, nd)
-            dense = ends[:, :, :nd] * strides[:, None, :, None]
-            parts.append(_outer_corners(dense[0], dense[1], dense[2], torch.add))
-        if nd < levels:
-            hashed = ends[:, :, nd:] * self.primes_int32[:, None, None, None]
-            parts.append(_outer_corners(hashed[0], hashed[1], hashed[2], torch.bitwise_xor))
-        index = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]  # (8, L', N)
+        hashed = ends * self.primes_int32[:, None, None, None]
+        index = _corners_first(hashed[0], hashed[1], hashed[2], torch.bitwise_xor)  # (8, L', N)
         index = (index & (self.table_size - 1)) + self.level_offsets[first:].to(torch.int32)[None, :, None]
         w_axis = torch.stack([1.0 - frac, frac], dim=1)  # (3, 2, L', N)
-        w = _outer_corners(w_axis[0], w_axis[1], w_axis[2], torch.mul)  # (8, L', N)
+        w = _corners_first(w_axis[0], w_axis[1], w_axis[2], torch.mul)  # (8, L', N)
         if torch.is_grad_enabled():
             feats = (w[..., None] * self.table[index]).sum(dim=0)  # (L', N, F)
         else:
@@ -172,22 +157,14 @@ class HashGridEncoding(nn.Module):
         return feats.permute(1, 0, 2).reshape(n, -1)
 
 
-def _outer_corners(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, combine) -> torch.Tensor:
-    """Per-axis (2, ...) terms combined into the (8, ...) corners (x fastest) by `combine`."""
+def _corners_last(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, combine) -> torch.Tensor:
+    """Per-axis (..., 2) terms combined by `combine` into the (..., 8) corners (x fastest)."""
+    return combine(combine(a[..., None, None, :], b[..., None, :, None]), c[..., :, None, None]).flatten(-3)
+
+
+def _corners_first(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, combine) -> torch.Tensor:
+    """Per-axis (2, ...) terms combined by `combine` into the (8, ...) corners (x fastest)."""
     return combine(combine(a[None, None], b[None, :, None]), c[:, None, None]).flatten(0, 2)
-
-
-def _corners_xor(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """Per-axis (..., 2) terms combined into the (..., 8) corners (x fastest) by XOR."""
-    return (a[..., None, None, :] ^ b[..., None, :, None] ^ c[..., :, None, None]).flatten(-3)
-
-
-def _corners_sum(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    return (a[..., None, None, :] + b[..., None, :, None] + c[..., :, None, None]).flatten(-3)
-
-
-def _corners_prod(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    return (a[..., None, None, :] * b[..., None, :, None] * c[..., :, None, None]).flatten(-3)
 
 
 def spherical_harmonics(directions: torch.Tensor, degree: int = 4) -> torch.Tensor:

@@ -8,7 +8,7 @@ weights, so small AdamW updates are not rounded away (bf16 has 8 mantissa bits).
 whole step (forward, backward, gradient copy, clip, AdamW, weight copy) is then recorded once as
 a CUDA graph and replayed, so the host's ~2000 kernel launches per step no longer bound it.
 
-`PriorTrainStep(model, config, device)` owns the optimiser; `step(x, t, noise, hole)` does one
+`PriorTrainStep(model, learning_rate, bf16, device)` owns the optimiser; `step(x, t, noise, hole)` does one
 update and returns the loss as a 0-d device tensor (the caller reads losses in batches).
 float32 configs train exactly as plain eager AdamW on the model's own parameters. If graph
 capture fails (an op that cannot be captured, an old driver) it warns once and stays eager.
@@ -92,9 +92,9 @@ class PriorTrainStep:
 
     def step(self, x: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         self._steps += 1
-        if not self.graph_enabled or self._steps <= _WARMUP_STEPS:
-            if not self.graph_enabled:
-                return self._eager(x, t, noise, hole)
+        if not self.graph_enabled:
+            return self._eager(x, t, noise, hole)
+        if self._steps <= _WARMUP_STEPS:
             side = torch.cuda.Stream()  # warm-up off the default stream, as capture requires
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):

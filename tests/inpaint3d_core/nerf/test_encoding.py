@@ -81,7 +81,7 @@ def test_no_grad_encoding_equals_the_differentiable_one():
 
 def test_cpu_dense_levels_by_grid_sample_equal_the_corner_gather():
     """On the CPU dense levels are sampled as volumes (grid_sample): same features and the same
-    table gradient as gathering their 8 corners, which the GPU path does."""
+    table gradient as gathering their 8 corners, which the GPU path does (run here on the CPU)."""
     enc = HashGridEncoding(levels=6, features_per_level=2, log2_table_size=12, base_resolution=4, max_resolution=128)
     assert 0 < enc.num_dense < enc.levels
     with torch.no_grad():
@@ -92,29 +92,30 @@ def test_cpu_dense_levels_by_grid_sample_equal_the_corner_gather():
     volumes = enc(x)
     (volumes * weights).sum().backward()
     grad_volumes, enc.table.grad = enc.table.grad.clone(), None
-    corners = enc._corner_features(x.clamp(0.0, 1.0 - 1e-6), 0)
+    corners = enc._corner_features(x.clamp(0.0, 1.0 - 1e-6))
     (corners * weights).sum().backward()
     assert torch.allclose(volumes, corners, atol=1e-5)
     assert torch.allclose(grad_volumes, enc.table.grad, atol=1e-4)
 
 
 def test_cpu_corner_layout_equals_the_gpu_layout():
-    """The CPU's samples-innermost int32 layout and the GPU's samples-outer int64 one (run here
-    on the CPU): same features and table gradients, with and without gradients, dense and
-    hashed levels."""
+    """The CPU's samples-innermost int32 layout of the hashed levels and the GPU's samples-outer
+    int64 one (run here on the CPU): same features and table gradients, with and without
+    gradients."""
     enc = HashGridEncoding(levels=8, features_per_level=2, log2_table_size=12, base_resolution=4, max_resolution=512)
     assert 0 < enc.num_dense < enc.levels
     with torch.no_grad():
         enc.table.normal_()
     x = torch.rand(4000, 3).clamp(0.0, 1.0 - 1e-6)
-    weights = torch.randn(4000, enc.output_dim)
+    hashed = slice(enc.num_dense * enc.features_per_level, None)
+    weights = torch.randn(4000, (enc.levels - enc.num_dense) * enc.features_per_level)
     grads = []
-    for features in (enc._corner_features_cpu, enc._corner_features_samples_outer):
+    for features in (enc._hashed_features_cpu, lambda points: enc._corner_features(points)[:, hashed]):
         enc.table.grad = None
-        out = features(x, 0)
+        out = features(x)
         (out * weights).sum().backward()
         grads.append((out.detach(), enc.table.grad.clone()))
         with torch.no_grad():
-            assert torch.allclose(features(x, 0), out, atol=1e-5)
+            assert torch.allclose(features(x), out, atol=1e-5)
     assert torch.allclose(grads[0][0], grads[1][0], atol=1e-5)
     assert torch.allclose(grads[0][1], grads[1][1], atol=1e-4)
